@@ -1,0 +1,57 @@
+"""heavyball: gradient-based optimisation as a damped particle.
+
+``m x'' = -grad L(x) - gamma x'``: integrators of this ODE, the optimisers they
+*are* (symplectic Euler is heavy-ball momentum, the look-ahead scheme is
+Nesterov, the overdamped limit is gradient descent) and the exact maps
+between them.
+
+Distribution name ``heavyball-dynamics``; unrelated to the PyTorch optimiser
+library published on PyPI as ``heavyball``.
+"""
+
+from . import problems, schedules
+from .integrators import METHODS, integrate
+from .maps import PhysicalParams, initial_velocity, to_optimizer, to_physical
+from .optimizers import GD, SGD, Adam, EMAMomentum, KerasSGD, optimize
+from .problems import (
+    CustomProblem,
+    DoubleWell,
+    LessardCounterexample,
+    Plateau,
+    Quadratic,
+    Rosenbrock,
+    Saddle,
+)
+from .reference import solve_reference
+from .system import DampedParticle
+from .trajectory import Trajectory
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "problems",
+    "schedules",
+    "Quadratic",
+    "Rosenbrock",
+    "DoubleWell",
+    "Saddle",
+    "Plateau",
+    "LessardCounterexample",
+    "CustomProblem",
+    "DampedParticle",
+    "integrate",
+    "METHODS",
+    "solve_reference",
+    "Trajectory",
+    "GD",
+    "SGD",
+    "KerasSGD",
+    "EMAMomentum",
+    "Adam",
+    "optimize",
+    "PhysicalParams",
+    "to_optimizer",
+    "to_physical",
+    "initial_velocity",
+    "__version__",
+]

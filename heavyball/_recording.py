@@ -1,0 +1,110 @@
+"""Bookkeeping shared by the integrator and optimiser loops.
+
+:class:`Recorder` keeps every ``record_every``-th state and always the last
+one; :func:`finish` turns what was kept into a :class:`Trajectory`, checks
+the loss for divergence and writes the status message.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .trajectory import DIVERGENCE_BOUND, MESSAGES, Trajectory
+
+
+def n_records(n_steps, every):
+    """Number of states kept for ``n_steps`` steps recorded every ``every``."""
+    return n_steps // every + 1 + (1 if n_steps % every else 0)
+
+
+def small(a, tol):
+    """True when the Euclidean norm of ``a`` is ``<= tol``."""
+    a = np.ravel(a)
+    return float(np.sqrt(np.dot(a, a))) <= tol
+
+
+def state_ok(x, v=None):
+    """True when ``x`` (and ``v``) are finite and inside :data:`DIVERGENCE_BOUND`."""
+    ok = np.max(np.abs(x)) <= DIVERGENCE_BOUND  # False for NaN
+    if v is not None:
+        ok = ok and np.max(np.abs(v)) <= DIVERGENCE_BOUND
+    return bool(ok)
+
+
+class Recorder:
+    """Preallocated storage for the recorded states of one run."""
+
+    def __init__(self, n_steps, every, dim, with_v):
+        size = n_records(n_steps, every)
+        self.every = every
+        self.k = np.empty(size, dtype=np.int64)
+        self.x = np.empty((size, dim))
+        self.v = np.empty((size, dim)) if with_v else None
+        self.count = 0
+
+    def add(self, k, x, v=None):
+        """Store the state after step ``k`` (``k = 0`` is the initial state)."""
+        i = self.count
+        self.k[i] = k
+        self.x[i] = x
+        if self.v is not None:
+            self.v[i] = 0.0 if v is None else v
+        self.count = i + 1
+
+    def maybe_add(self, k, x, v=None):
+        """Store the state after step ``k`` if ``k`` is on the recording grid."""
+        if k % self.every == 0:
+            self.add(k, x, v)
+
+    def close(self, k, x, v=None):
+        """Make sure the final state (after step ``k``) is the last one stored."""
+        if self.count == 0 or self.k[self.count - 1] != k:
+            self.add(k, x, v)
+
+
+def finish(rec, value, *, t0, step, method, status, stop_step, nfev):
+    """Build the :class:`Trajectory` from a :class:`Recorder`.
+
+    Parameters
+    ----------
+    rec : Recorder
+    value : callable
+        The loss, applied to all recorded positions at once.
+    t0, step : float
+        ``t = t0 + step * k`` for the recorded step indices ``k``.
+    status : int
+        0, 1 or -1 as decided by the loop.
+    stop_step : int
+        Step at which the run ended (the step that diverged, for status -1).
+    nfev : int
+        Gradient evaluations.
+    """
+    n = rec.count
+    ks, xs = rec.k[:n], rec.x[:n]
+    vs = None if rec.v is None else rec.v[:n]
+    with np.errstate(all="ignore"):
+        loss = np.asarray(value(xs), dtype=np.float64).reshape(n)
+    bad = ~np.isfinite(loss)
+    if bad.any():
+        j = int(np.flatnonzero(bad)[0])
+        status, stop_step = -1, int(ks[j])
+        ks, xs, loss = ks[:j], xs[:j], loss[:j]
+        vs = None if vs is None else vs[:j]
+        message = f"diverged at step {stop_step}: loss is not finite"
+    elif status == -1:
+        message = f"diverged at step {stop_step}: state not finite or beyond {DIVERGENCE_BOUND:g}"
+    elif status == 1:
+        message = f"{MESSAGES[1]} at step {stop_step}"
+    else:
+        message = MESSAGES[status]
+    return Trajectory(
+        t=t0 + step * ks.astype(np.float64),
+        x=xs.copy(),
+        v=None if vs is None else vs.copy(),
+        loss=loss,
+        method=method,
+        step=step,
+        status=status,
+        message=message,
+        nfev=int(nfev),
+    )

@@ -1,0 +1,265 @@
+r"""Exact maps between the damped particle and the optimisers it *is*.
+
+For a step ``h`` of a particle with mass ``m > 0`` and friction ``gamma``:
+
+===============================  =======================  ==============================
+integrator                       optimiser                parameters
+===============================  =======================  ==============================
+``symplectic_euler``             ``SGD(lr, beta)``        ``lr = h^2/m``, ``beta = 1 - h gamma/m``
+``nesterov``                     ``SGD(lr, beta, nesterov=True)``  same; PyTorch's iterate is ``x + h beta v``
+``conformal_symplectic_euler``   ``SGD(lr, beta)``        ``lr = h^2/m``, ``beta = exp(-h gamma/m)``
+``implicit_friction_euler``      ``SGD(lr, beta)``        ``lr = h^2/(m + gamma h)``, ``beta = m/(m + gamma h)``
+``explicit_euler``, ``m = 0``    ``GD(lr)``               ``lr = h/gamma``
+===============================  =======================  ==============================
+
+PyTorch's buffer and the velocity are related by ``buf = -(m/h) v`` (for the
+implicit scheme ``buf = -(h/lr) v``). The step ``h`` is a gauge: ``(lr, beta)``
+fixes only two combinations of ``(m, gamma, h)``, so :func:`to_physical` takes
+the mass and returns the rest.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+from . import _validation as _v
+from .integrators import METHODS
+from .optimizers import GD, SGD, Adam, EMAMomentum, KerasSGD
+
+__all__ = ["PhysicalParams", "to_optimizer", "to_physical", "initial_velocity"]
+
+_FRAMEWORKS = ("torch", "keras", "ema")
+
+
+class PhysicalParams(NamedTuple):
+    """Mass, friction, step and integrator equal to an optimiser.
+
+    ``v0_scale`` is the factor with ``v0 = v0_scale * grad L(x0)`` under which
+    the integrator reproduces the optimiser from the first step (non-zero
+    only for PyTorch's dampening, whose first buffer is undamped).
+    """
+
+    mass: float
+    friction: float
+    step: float
+    method: str
+    v0_scale: float = 0.0
+
+
+def to_optimizer(mass, friction, step, method="symplectic_euler", *, framework="torch"):
+    r"""The optimiser whose iterates equal ``integrate(..., method=method)``.
+
+    Parameters
+    ----------
+    mass : float >= 0
+    friction : float >= 0
+        A constant (for a time-dependent friction use a ``momentum_schedule``).
+    step : float > 0
+    method : str
+        An integrator name; with ``mass = 0`` only ``"explicit_euler"``.
+    framework : {"torch", "keras", "ema"}
+        Which convention to return: ``SGD`` (default), ``KerasSGD`` or
+        ``EMAMomentum`` (the latter two only for heavy ball / Nesterov forms
+        they support).
+
+    Returns
+    -------
+    GD, SGD, KerasSGD or EMAMomentum
+
+    Raises
+    ------
+    ValueError
+        For ``explicit_euler`` with ``mass > 0`` (not an optimiser in these
+        frameworks; the message gives its recurrence), or when
+        ``h gamma / m > 1`` makes the momentum negative.
+
+    Examples
+    --------
+    >>> import heavyball as hb
+    >>> hb.to_optimizer(1.0, 1.0, 0.1)
+    SGD(lr=0.010000000000000002, momentum=0.9, dampening=0.0, nesterov=False, weight_decay=0.0, maximize=False)
+    """
+    m = _v.real("mass", mass, low=0.0)
+    if callable(friction):
+        raise ValueError("`friction` must be a constant here; map a time-dependent friction "
+                         "to a `momentum_schedule` instead")
+    gamma = _v.real("friction", friction, low=0.0)
+    h = _v.real("step", step, low=0.0, low_open=True)
+    _v.choice("method", method, list(METHODS))
+    _v.choice("framework", framework, _FRAMEWORKS)
+    if m == 0.0:
+        return _gradient_flow_optimizer(gamma, h, method, framework)
+    if method == "explicit_euler":
+        raise ValueError(
+            "explicit Euler with mass > 0 is no momentum optimiser of these frameworks: it is the "
+            "delayed-gradient recurrence x[k+2] = x[k+1] + beta (x[k+1] - x[k]) - lr grad L(x[k]) "
+            f"with lr = h^2/m = {h * h / m!r}, beta = 1 - h gamma/m = {1 - h * gamma / m!r}"
+        )
+    lr, beta = _heavy_ball_parameters(m, gamma, h, method)
+    return _build(lr, beta, method == "nesterov", framework)
+
+
+def _gradient_flow_optimizer(gamma, h, method, framework):
+    if method != "explicit_euler":
+        raise ValueError(f"mass = 0 (gradient flow) is integrated by 'explicit_euler' only, got {method!r}")
+    if gamma == 0.0:
+        raise ValueError("`friction` must be > 0 when mass = 0, got 0.0")
+    if framework != "torch":
+        return _build(h / gamma, 0.0, False, framework)
+    return GD(h / gamma)
+
+
+def _heavy_ball_parameters(m, gamma, h, method):
+    if method == "conformal_symplectic_euler":
+        return h * h / m, math.exp(-h * gamma / m)
+    if method == "implicit_friction_euler":
+        return h * h / (m + gamma * h), m / (m + gamma * h)
+    beta = 1.0 - h * gamma / m
+    if -1e-12 < beta < 0.0:  # h gamma = m up to rounding: zero momentum
+        beta = 0.0
+    if beta < 0.0:
+        raise ValueError(
+            f"h * friction / mass = {h * gamma / m!r} > 1 gives momentum {beta!r} < 0, which "
+            "the optimisers reject; reduce `step` below mass / friction"
+        )
+    return h * h / m, beta
+
+
+def _build(lr, beta, nesterov, framework):
+    if framework == "keras":
+        return KerasSGD(lr, beta, nesterov=nesterov and beta > 0)
+    if framework == "ema":
+        if nesterov:
+            raise ValueError("EMAMomentum has no Nesterov form; use framework='torch' or 'keras'")
+        if beta >= 1.0:
+            raise ValueError("zero friction (beta = 1) has no EMAMomentum form")
+        return EMAMomentum(lr / (1.0 - beta), beta)
+    # PyTorch refuses nesterov with momentum 0; the scheme is then plain GD steps.
+    return SGD(lr, beta, nesterov=nesterov and beta > 0)
+
+
+def to_physical(optimizer, *, mass=1.0, method=None):
+    r"""Mass, friction and step of the particle whose integrator is ``optimizer``.
+
+    Parameters
+    ----------
+    optimizer : GD, SGD, KerasSGD or EMAMomentum
+        Without weight decay or ``maximize`` (those change the potential).
+    mass : float >= 0
+        The gauge: ``h = sqrt(mass * lr)`` for symplectic Euler. ``mass = 0``
+        (gradient flow, ``friction = 1``, ``step = lr``) only for methods
+        without momentum.
+    method : str, optional
+        Target integrator: ``"symplectic_euler"`` (default), or
+        ``"conformal_symplectic_euler"`` / ``"implicit_friction_euler"`` for
+        heavy ball; Nesterov optimisers map to ``"nesterov"``.
+
+    Returns
+    -------
+    PhysicalParams
+        ``(mass, friction, step, method, v0_scale)``. For ``SGD`` with
+        dampening ``d`` the effective learning rate is ``lr (1 - d)`` and
+        ``v0_scale = -lr d / (h beta)`` restores PyTorch's undamped first step.
+
+    Raises
+    ------
+    ValueError
+        For Adam, weight decay, ``maximize``, momentum outside ``[0, 1]``
+        (1 is zero friction, allowed), ``lr = 0`` or ``dampening >= 1``.
+
+    Examples
+    --------
+    >>> import heavyball as hb
+    >>> p = hb.to_physical(hb.SGD(lr=0.01, momentum=0.9))
+    >>> round(p.step, 12), round(p.friction, 12), p.method
+    (0.1, 1.0, 'symplectic_euler')
+    """
+    m = _v.real("mass", mass, low=0.0)
+    lr, beta, nesterov, damp_lr = _optimizer_parameters(optimizer)
+    if method is None:
+        method = "nesterov" if nesterov else "symplectic_euler"
+    _check_target(method, nesterov)
+    if m == 0.0:
+        if beta != 0.0:
+            raise ValueError("`mass` must be > 0 for an optimiser with momentum (mass 0 is gradient descent)")
+        return PhysicalParams(0.0, 1.0, lr, "explicit_euler", 0.0)
+    if method in ("conformal_symplectic_euler", "implicit_friction_euler") and beta == 0.0:
+        raise ValueError(f"momentum 0 would need infinite friction in {method!r}; use 'symplectic_euler'")
+    if method == "implicit_friction_euler":
+        h = math.sqrt(m * lr / beta)
+        gamma = m * (1.0 - beta) / (beta * h)
+    else:
+        h = math.sqrt(m * lr)
+        gamma = -m * math.log(beta) / h if method == "conformal_symplectic_euler" else m * (1.0 - beta) / h
+    v0_scale = -damp_lr / (h * beta) if damp_lr else 0.0
+    return PhysicalParams(m, gamma, h, method, v0_scale)
+
+
+def _check_target(method, nesterov):
+    _v.choice("method", method, ["symplectic_euler", "conformal_symplectic_euler",
+                                 "implicit_friction_euler", "nesterov"])
+    if nesterov != (method == "nesterov"):
+        kind = "a Nesterov" if nesterov else "a heavy-ball"
+        raise ValueError(f"{kind} optimiser cannot be mapped to method {method!r}")
+
+
+def _optimizer_parameters(opt):
+    """``(lr_eff, beta, nesterov, lr * dampening)`` of a supported optimiser."""
+    if isinstance(opt, Adam):
+        raise ValueError("Adam rescales each coordinate by a running gradient norm; it is no "
+                         "constant-coefficient damped particle and has no physical map")
+    if getattr(opt, "weight_decay", 0.0) != 0.0:
+        raise ValueError("`weight_decay` changes the potential (L + wd |x|^2 / 2 for PyTorch); "
+                         "map the optimiser without it and add the term to the problem")
+    if getattr(opt, "maximize", False):
+        raise ValueError("`maximize` flips the potential; map the optimiser on -L instead")
+    if isinstance(opt, GD):
+        lr, beta, nesterov, damp_lr = opt.lr, 0.0, False, 0.0
+    elif isinstance(opt, SGD):
+        lr, beta, nesterov, damp_lr = _sgd_parameters(opt)
+    elif isinstance(opt, KerasSGD):
+        lr, beta, nesterov, damp_lr = opt.learning_rate, opt.momentum, opt.nesterov, 0.0
+    elif isinstance(opt, EMAMomentum):
+        lr, beta, nesterov, damp_lr = opt.lr * (1.0 - opt.beta), opt.beta, False, 0.0
+    else:
+        raise ValueError(f"`optimizer` must be GD, SGD, KerasSGD or EMAMomentum, got {type(opt).__name__}")
+    if not lr > 0.0:
+        raise ValueError(f"the effective learning rate must be > 0 (lr = h^2/m), got {lr!r}")
+    return lr, beta, nesterov and beta > 0, damp_lr
+
+
+def _sgd_parameters(opt):
+    beta = opt.momentum
+    if beta > 1.0:
+        raise ValueError(f"`momentum` must be in [0, 1] for a physical map (1 is zero friction), got {beta!r}")
+    if beta == 0.0:  # PyTorch keeps no buffer: dampening is ignored
+        return opt.lr, 0.0, False, 0.0
+    d = opt.dampening
+    if d >= 1.0:
+        raise ValueError(f"`dampening` must be < 1 for a physical map (1 - d scales the force), got {d!r}")
+    return opt.lr * (1.0 - d), beta, opt.nesterov, opt.lr * d
+
+
+def initial_velocity(optimizer, grad0, *, mass=1.0, method=None):
+    """The ``v0`` under which :func:`integrate` reproduces ``optimizer`` from step one.
+
+    Parameters
+    ----------
+    optimizer : GD, SGD, KerasSGD or EMAMomentum
+    grad0 : array_like, shape (dim,)
+        ``grad L(x0)``.
+    mass, method
+        As in :func:`to_physical`.
+
+    Returns
+    -------
+    ndarray, shape (dim,), or None
+        ``v0_scale * grad0`` (zeros unless PyTorch dampening is on); None for
+        a mass-0 map (gradient flow has no velocity).
+    """
+    params = to_physical(optimizer, mass=mass, method=method)
+    g = _v.vector("grad0", grad0)
+    if params.mass == 0.0:
+        return None
+    return params.v0_scale * g

@@ -1,0 +1,479 @@
+r"""Optimisers exactly as the frameworks implement them, and :func:`optimize`.
+
+Each optimiser is a small immutable object with ``init(x0) -> state`` and
+``step(x, grad, state, *, lr=None, momentum=None) -> (x_new, state_new)``;
+the keyword overrides are how schedules reach it. The update formulas follow
+the frameworks' source line by line, quirks included (PyTorch's first-step
+buffer ``buf = g``; Keras's velocity that holds the learning rate).
+
+==================  =====================================================================
+optimiser           update (``g`` the gradient, ``k`` the step)
+==================  =====================================================================
+``GD``              ``x -= lr g``
+``SGD``             ``buf = g`` (first step), else ``beta buf + (1 - d) g``; ``x -= lr buf``
+                    (Nesterov: ``x -= lr (g + beta buf)``)
+``KerasSGD``        ``u = beta u - lr g``; ``x += u`` (Nesterov: ``x += beta u - lr g``)
+``EMAMomentum``     ``v = beta v + (1 - beta) g``; ``x -= lr v``
+``Adam``            ``torch.optim.Adam``
+==================  =====================================================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from . import _validation as _v
+from . import schedules as _schedules
+from ._recording import Recorder, finish, small, state_ok
+
+__all__ = ["GD", "SGD", "KerasSGD", "EMAMomentum", "Adam", "optimize"]
+
+
+class GDState(NamedTuple):
+    """Gradient descent keeps no state."""
+
+
+class SGDState(NamedTuple):
+    """PyTorch's per-parameter state: the momentum buffer, None before its first use."""
+
+    momentum_buffer: np.ndarray | None
+
+
+class KerasSGDState(NamedTuple):
+    """Keras's velocity ``u`` (it holds the learning rate), zeros initially."""
+
+    velocity: np.ndarray
+
+
+class EMAState(NamedTuple):
+    """Exponential moving average of the gradients, zeros initially."""
+
+    velocity: np.ndarray
+
+
+class AdamState(NamedTuple):
+    """``torch.optim.Adam`` state: step count and the two moment estimates."""
+
+    step: int
+    exp_avg: np.ndarray
+    exp_avg_sq: np.ndarray
+    max_exp_avg_sq: np.ndarray | None
+
+
+def _nonneg(name, value, torch_text):
+    """PyTorch's check ``0 <= value``, with our parameter name added."""
+    try:
+        return _v.real(name, value, low=0.0)
+    except ValueError:
+        raise ValueError(f"{torch_text}: {value!r} (`{name}` must be finite and >= 0)") from None
+
+
+@dataclass(frozen=True)
+class GD:
+    """Plain gradient descent ``x_{k+1} = x_k - lr grad L(x_k)``.
+
+    The overdamped limit of the particle: explicit Euler of ``gamma x' = -grad L``
+    with ``lr = h / gamma``.
+    """
+
+    lr: float
+
+    def __post_init__(self):
+        object.__setattr__(self, "lr", _nonneg("lr", self.lr, "Invalid learning rate"))
+
+    name = "GD"
+    has_velocity = False
+
+    def init(self, x0):
+        return GDState()
+
+    def step(self, x, grad, state, *, lr=None, momentum=None):
+        if momentum is not None:
+            raise ValueError("GD has no momentum; `momentum` must be None")
+        lr = self.lr if lr is None else lr
+        return x - lr * grad, state
+
+    def velocity(self, state):
+        return None
+
+
+@dataclass(frozen=True)
+class SGD:
+    """``torch.optim.SGD`` semantics exactly.
+
+    Parameters
+    ----------
+    lr : float >= 0
+    momentum : float >= 0
+    dampening : float
+        Applied from the second step on (the first buffer is ``g`` itself).
+    nesterov : bool
+        Requires ``momentum > 0`` and ``dampening = 0`` (PyTorch's rule).
+    weight_decay : float >= 0
+        Coupled (L2): ``g += weight_decay x`` before the momentum.
+    maximize : bool
+        Ascend instead: ``g = -g``.
+
+    Notes
+    -----
+    ``g = (-1)^maximize grad + wd x``; on the first step with ``momentum != 0``
+    ``buf = g``, afterwards ``buf = momentum buf + (1 - dampening) g``; the step
+    is ``x -= lr buf`` or, with Nesterov, ``x -= lr (g + momentum buf)``. With
+    ``momentum = 0`` no buffer is kept and ``dampening`` is ignored.
+    """
+
+    lr: float
+    momentum: float = 0.0
+    dampening: float = 0.0
+    nesterov: bool = False
+    weight_decay: float = 0.0
+    maximize: bool = False
+
+    has_velocity = True
+
+    def __post_init__(self):
+        set_ = object.__setattr__
+        set_(self, "lr", _nonneg("lr", self.lr, "Invalid learning rate"))
+        set_(self, "momentum", _nonneg("momentum", self.momentum, "Invalid momentum value"))
+        set_(self, "weight_decay", _nonneg("weight_decay", self.weight_decay, "Invalid weight_decay value"))
+        set_(self, "dampening", _v.real("dampening", self.dampening))
+        set_(self, "nesterov", bool(self.nesterov))
+        set_(self, "maximize", bool(self.maximize))
+        if self.nesterov and (self.momentum <= 0 or self.dampening != 0):
+            raise ValueError(
+                "Nesterov momentum requires a momentum and zero dampening "
+                f"(`momentum` must be > 0 and `dampening` 0; got {self.momentum!r}, {self.dampening!r})"
+            )
+
+    @property
+    def name(self):
+        return "SGD(nesterov)" if self.nesterov else "SGD"
+
+    def init(self, x0):
+        return SGDState(None)
+
+    def step(self, x, grad, state, *, lr=None, momentum=None):
+        lr = self.lr if lr is None else lr
+        mom = self.momentum if momentum is None else momentum
+        g = -grad if self.maximize else grad
+        if self.weight_decay != 0:
+            g = g + self.weight_decay * x
+        buf = state.momentum_buffer
+        if mom != 0:
+            buf = g.copy() if buf is None else buf * mom + (1.0 - self.dampening) * g
+            g = g + mom * buf if self.nesterov else buf
+        return x - lr * g, SGDState(buf)
+
+    def velocity(self, state):
+        return state.momentum_buffer
+
+
+@dataclass(frozen=True)
+class KerasSGD:
+    """Keras 3 ``keras.optimizers.SGD`` semantics.
+
+    Parameters
+    ----------
+    learning_rate : float >= 0
+    momentum : float in [0, 1]
+    nesterov : bool
+    weight_decay : float >= 0
+        Decoupled: ``x -= learning_rate * weight_decay * x`` before the update.
+
+    Notes
+    -----
+    ``u = momentum u - lr g``; ``x += u`` (Nesterov: ``x += momentum u - lr g``).
+    The velocity holds the learning rate, so under a learning-rate schedule
+    Keras and PyTorch differ although they agree for a constant one.
+    """
+
+    learning_rate: float
+    momentum: float = 0.0
+    nesterov: bool = False
+    weight_decay: float = 0.0
+
+    has_velocity = True
+    name = "KerasSGD"
+
+    def __post_init__(self):
+        set_ = object.__setattr__
+        set_(self, "learning_rate", _v.real("learning_rate", self.learning_rate, low=0.0))
+        try:
+            set_(self, "momentum", _v.real("momentum", self.momentum, low=0.0, high=1.0))
+        except ValueError:
+            raise ValueError(f"`momentum` must be a float between [0, 1], got {self.momentum!r}") from None
+        set_(self, "weight_decay", _v.real("weight_decay", self.weight_decay, low=0.0))
+        set_(self, "nesterov", bool(self.nesterov))
+
+    @property
+    def lr(self):
+        """Alias of ``learning_rate``."""
+        return self.learning_rate
+
+    def init(self, x0):
+        return KerasSGDState(np.zeros_like(np.asarray(x0, dtype=np.float64)))
+
+    def step(self, x, grad, state, *, lr=None, momentum=None):
+        lr = self.learning_rate if lr is None else lr
+        mom = self.momentum if momentum is None else momentum
+        if self.weight_decay != 0:
+            x = x - x * self.weight_decay * lr
+        if self.momentum == 0:  # Keras builds no velocity variable at all
+            return x - grad * lr, state
+        u = state.velocity * mom - grad * lr
+        if self.nesterov:
+            return x + (u * mom - grad * lr), KerasSGDState(u)
+        return x + u, KerasSGDState(u)
+
+    def velocity(self, state):
+        return state.velocity
+
+
+@dataclass(frozen=True)
+class EMAMomentum:
+    """Momentum as an exponential moving average of the gradients.
+
+    Notes
+    -----
+    ``v = beta v + (1 - beta) g``; ``x -= lr v``. Identical to
+    ``SGD(lr (1 - beta), beta)`` (whose buffer is ``v / (1 - beta)``).
+    """
+
+    lr: float
+    beta: float = 0.9
+
+    has_velocity = True
+    name = "EMAMomentum"
+
+    def __post_init__(self):
+        object.__setattr__(self, "lr", _v.real("lr", self.lr, low=0.0))
+        object.__setattr__(self, "beta", _v.real("beta", self.beta, low=0.0, high=1.0, high_open=True))
+
+    @property
+    def momentum(self):
+        """Alias of ``beta``."""
+        return self.beta
+
+    def init(self, x0):
+        return EMAState(np.zeros_like(np.asarray(x0, dtype=np.float64)))
+
+    def step(self, x, grad, state, *, lr=None, momentum=None):
+        lr = self.lr if lr is None else lr
+        beta = self.beta if momentum is None else momentum
+        v = beta * state.velocity + (1.0 - beta) * grad
+        return x - lr * v, EMAState(v)
+
+    def velocity(self, state):
+        return state.velocity
+
+
+@dataclass(frozen=True)
+class Adam:
+    """``torch.optim.Adam`` semantics (coupled weight decay; ``amsgrad``, ``maximize``).
+
+    Notes
+    -----
+    ``m = lerp(m, g, 1 - b1)``, ``s = b2 s + (1 - b2) g^2``,
+    ``x -= (lr / (1 - b1^k)) m / (sqrt(s) / sqrt(1 - b2^k) + eps)``.
+    A ``momentum`` override replaces ``b1`` for that step.
+    """
+
+    lr: float = 1e-3
+    betas: tuple = (0.9, 0.999)
+    eps: float = 1e-8
+    weight_decay: float = 0.0
+    amsgrad: bool = False
+    maximize: bool = False
+
+    has_velocity = True
+    name = "Adam"
+
+    def __post_init__(self):
+        set_ = object.__setattr__
+        set_(self, "lr", _nonneg("lr", self.lr, "Invalid learning rate"))
+        set_(self, "eps", _nonneg("eps", self.eps, "Invalid epsilon value"))
+        try:
+            b1, b2 = self.betas
+        except (TypeError, ValueError):
+            raise ValueError(f"`betas` must be a pair (beta1, beta2), got {self.betas!r}") from None
+        for i, b in enumerate((b1, b2)):
+            try:
+                _v.real(f"betas[{i}]", b, low=0.0, high=1.0, high_open=True)
+            except ValueError:
+                raise ValueError(f"Invalid beta parameter at index {i}: {b!r} (must be in [0, 1))") from None
+        set_(self, "betas", (float(b1), float(b2)))
+        set_(self, "weight_decay", _nonneg("weight_decay", self.weight_decay, "Invalid weight_decay value"))
+        set_(self, "amsgrad", bool(self.amsgrad))
+        set_(self, "maximize", bool(self.maximize))
+
+    @property
+    def momentum(self):
+        """``betas[0]``, the first-moment coefficient."""
+        return self.betas[0]
+
+    def init(self, x0):
+        z = np.zeros_like(np.asarray(x0, dtype=np.float64))
+        return AdamState(0, z, z.copy(), z.copy() if self.amsgrad else None)
+
+    def step(self, x, grad, state, *, lr=None, momentum=None):
+        lr = self.lr if lr is None else lr
+        beta1 = self.betas[0] if momentum is None else momentum
+        beta2 = self.betas[1]
+        k = state.step + 1
+        g = -grad if self.maximize else grad
+        if self.weight_decay != 0:
+            g = g + self.weight_decay * x
+        m = _torch_lerp(state.exp_avg, g, 1.0 - beta1)
+        s = state.exp_avg_sq * beta2 + (1.0 - beta2) * (g * g)
+        step_size = lr / (1.0 - beta1**k)
+        bc2_sqrt = (1.0 - beta2**k) ** 0.5
+        s_max = None
+        if self.amsgrad:
+            s_max = np.maximum(state.max_exp_avg_sq, s)
+            denom = np.sqrt(s_max) / bc2_sqrt + self.eps
+        else:
+            denom = np.sqrt(s) / bc2_sqrt + self.eps
+        return x + (-step_size) * (m / denom), AdamState(k, m, s, s_max)
+
+    def velocity(self, state):
+        return state.exp_avg
+
+
+def _torch_lerp(start, end, weight):
+    """``torch.lerp`` as computed on the CPU (two branches for accuracy)."""
+    if abs(weight) < 0.5:
+        return start + weight * (end - start)
+    return end - (end - start) * (1.0 - weight)
+
+
+_OPTIMIZERS = (GD, SGD, KerasSGD, EMAMomentum, Adam)
+
+
+def optimize(problem, optimizer, x0, *, n_steps, lr_schedule=None, momentum_schedule=None,
+             restart_every=None, grad_noise=0.0, seed=None, tol=None, record_every=1):
+    r"""Run an optimiser on a problem and record its iterates.
+
+    Parameters
+    ----------
+    problem : Problem
+        Anything with ``dim``, ``value`` and ``grad``.
+    optimizer : GD, SGD, KerasSGD, EMAMomentum or Adam
+    x0 : array_like, shape (dim,)
+    n_steps : int >= 0
+    lr_schedule, momentum_schedule : callable, optional
+        ``k -> value`` for steps ``k = 0, 1, ...`` (the value itself, not a
+        multiplier), overriding the optimiser's ``lr`` / ``momentum``.
+    restart_every : int >= 1, optional
+        Re-initialise the optimiser state (velocity to zero, or PyTorch's
+        "no buffer yet") before steps ``k``, ``2k``, ...
+    grad_noise : float >= 0
+        Standard deviation of Gaussian noise added to each gradient
+        coordinate, drawn from ``numpy.random.default_rng(seed)``.
+    seed : int, optional
+        Seed for the noise; the same seed gives the same run.
+    tol : float >= 0, optional
+        Stop (status 1) after a step whose noise-free gradient has norm
+        ``<= tol`` and which moved ``x`` by ``<= tol``.
+    record_every : int >= 1
+        Keep every ``record_every``-th iterate and always the last.
+
+    Returns
+    -------
+    Trajectory
+        ``x`` holds the optimiser's own iterate (for PyTorch Nesterov the
+        look-ahead point), ``v`` its momentum buffer as the framework defines
+        it (zeros before PyTorch creates it; None for ``GD``), ``t`` the step
+        index and ``step = 1.0``.
+
+    Examples
+    --------
+    >>> import heavyball as hb
+    >>> traj = hb.optimize(hb.Rosenbrock(), hb.SGD(lr=1e-3, momentum=0.9), [-1.0, 1.0], n_steps=2000)
+    >>> bool(traj.loss[-1] < 1e-3)
+    True
+    """
+    if not isinstance(optimizer, _OPTIMIZERS):
+        names = ", ".join(c.__name__ for c in _OPTIMIZERS)
+        raise ValueError(f"`optimizer` must be one of {names}; got {type(optimizer).__name__}")
+    dim = problem.dim
+    x = _v.vector("x0", x0, dim)
+    n = _v.integer("n_steps", n_steps, low=0)
+    every = _v.integer("record_every", record_every, low=1)
+    tol = None if tol is None else _v.real("tol", tol, low=0.0)
+    sigma = _v.real("grad_noise", grad_noise, low=0.0)
+    restart = None if restart_every is None else _v.integer("restart_every", restart_every, low=1)
+    lrs = _schedule_values(lr_schedule, n, "lr_schedule")
+    moms = _schedule_values(momentum_schedule, n, "momentum_schedule")
+    if moms is not None and isinstance(optimizer, GD):
+        raise ValueError("`momentum_schedule` given for GD, which has no momentum")
+    noise = _NoiseStream(sigma, dim, seed, n)
+    return _run(problem, optimizer, x, n, lrs, moms, restart, noise, tol, every)
+
+
+def _schedule_values(schedule, n, name):
+    if schedule is None:
+        return None
+    values = _schedules.evaluate(schedule, n, name)
+    if np.any(values < 0):
+        k = int(np.flatnonzero(values < 0)[0])
+        raise ValueError(f"`{name}` must return values >= 0; {name}({k}) = {float(values[k])!r}")
+    return values
+
+
+class _NoiseStream:
+    """Gaussian gradient noise drawn in chunks (same numbers as one draw per step)."""
+
+    chunk = 4096
+
+    def __init__(self, sigma, dim, seed, n):
+        self.sigma, self.dim, self.n = sigma, dim, n
+        self.rng = np.random.default_rng(seed) if sigma > 0 else None
+        self.buf, self.pos = None, 0
+
+    def next(self):
+        if self.rng is None:
+            return None
+        if self.buf is None or self.pos == len(self.buf):
+            rows = max(1, min(self.chunk, self.n))
+            self.buf, self.pos = self.rng.standard_normal((rows, self.dim)), 0
+        z = self.buf[self.pos]
+        self.pos += 1
+        return self.sigma * z
+
+
+def _run(problem, opt, x, n, lrs, moms, restart, noise, tol, every):
+    """The NumPy loop (reference twin of the compiled optimiser kernels)."""
+    state = opt.init(x)
+    rec = Recorder(n, every, problem.dim, with_v=opt.has_velocity)
+    rec.add(0, x, opt.velocity(state))
+    status, k = 0, 0
+    with np.errstate(all="ignore"):
+        for k in range(n):
+            if restart is not None and k > 0 and k % restart == 0:
+                state = opt.init(x)
+            g = problem.grad(x)
+            z = noise.next()
+            g_used = g if z is None else g + z
+            lr = None if lrs is None else float(lrs[k])
+            mom = None if moms is None else float(moms[k])
+            x_new, state_new = opt.step(x, g_used, state, lr=lr, momentum=mom)
+            v_new = opt.velocity(state_new)
+            if not state_ok(x_new, v_new):
+                status = -1
+                break
+            done = tol is not None and small(g, tol) and small(x_new - x, tol)
+            x, state = x_new, state_new
+            if done:
+                status, k = 1, k + 1
+                break
+            rec.maybe_add(k + 1, x, v_new)
+        else:
+            k = n
+    stop = k + 1 if status == -1 else k
+    rec.close(k if status == -1 else stop, x, opt.velocity(state))
+    nfev = k + 1 if status == -1 else stop
+    return finish(rec, problem.value, t0=0.0, step=1.0, method=opt.name,
+                  status=status, stop_step=stop, nfev=nfev)

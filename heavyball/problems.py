@@ -1,0 +1,523 @@
+r"""Loss landscapes: the potentials the particle rolls on.
+
+Every problem has ``dim``, ``value(x)``, ``grad(x)``, ``hessian(x)``,
+``minimizer`` (array or None), ``min_value`` (float or None) and ``name``.
+``value`` and ``grad`` accept ``x`` of shape ``(dim,)`` or ``(..., dim)`` and
+broadcast over the leading axes, so a whole contour grid is one call;
+``hessian`` returns shape ``(..., dim, dim)``. All derivatives are analytic.
+
+A user-defined landscape is any object with ``dim``, ``value`` and ``grad``
+(see :class:`CustomProblem`); it runs through the same API on a slower,
+pure-Python path.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import _validation as _v
+
+__all__ = [
+    "Problem",
+    "Quadratic",
+    "Rosenbrock",
+    "DoubleWell",
+    "Saddle",
+    "Plateau",
+    "LessardCounterexample",
+    "CustomProblem",
+    "get",
+    "names",
+]
+
+
+class Problem:
+    """Base class: validation of points and a readable ``repr``.
+
+    Subclasses set ``name``, ``dim``, ``minimizer``, ``min_value`` and
+    implement ``_value``, ``_grad`` and ``_hessian`` on arrays of shape
+    ``(..., dim)``.
+    """
+
+    name = "problem"
+    dim = 0
+    minimizer = None
+    min_value = None
+
+    def value(self, x):
+        """Loss ``L(x)``; ``x`` of shape ``(dim,)`` or ``(..., dim)`` -> shape ``(...)``."""
+        return self._value(_v.points("x", x, self.dim))
+
+    def grad(self, x):
+        """Gradient ``grad L(x)``, same shape as ``x``."""
+        return self._grad(_v.points("x", x, self.dim))
+
+    def hessian(self, x):
+        """Hessian of ``L`` at ``x``: shape ``(..., dim, dim)``."""
+        return self._hessian(_v.points("x", x, self.dim))
+
+    def _params(self):
+        return {}
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self._params().items())
+        return f"{type(self).__name__}({args})"
+
+
+class Quadratic(Problem):
+    r"""Quadratic ``L(x) = 1/2 x^T H x - b^T x + c`` with ``H`` symmetric PSD.
+
+    Parameters
+    ----------
+    H : array_like, shape (n, n)
+        Symmetric positive semi-definite Hessian (checked).
+    b : array_like, shape (n,), optional
+        Linear term (default zeros).
+    c : float
+        Constant term.
+
+    Attributes
+    ----------
+    eigenvalues : ndarray, shape (n,)
+        Eigenvalues of ``H`` in ascending order.
+    mu, L, kappa : float
+        Smallest and largest eigenvalue, and ``L / mu`` (``inf`` if ``mu = 0``).
+    minimizer : ndarray or None
+        ``H^+ b`` (the minimum-norm minimiser when ``H`` is singular), or None
+        when ``b`` is not in the range of ``H`` (unbounded below).
+
+    Examples
+    --------
+    >>> import heavyball as hb
+    >>> q = hb.Quadratic.from_condition_number(100.0)
+    >>> q.eigenvalues, q.kappa
+    (array([  1., 100.]), 100.0)
+    """
+
+    name = "quadratic"
+
+    def __init__(self, H, b=None, c=0.0):
+        H = np.array(H, dtype=np.float64)
+        if H.ndim != 2 or H.shape[0] != H.shape[1] or H.shape[0] == 0:
+            raise ValueError(f"`H` must be a non-empty square matrix, got shape {H.shape}")
+        if not np.all(np.isfinite(H)):
+            raise ValueError("`H` must be finite")
+        scale = max(float(np.max(np.abs(H))), np.finfo(float).tiny)
+        asym = float(np.max(np.abs(H - H.T)))
+        if asym > 1e-12 * scale:
+            raise ValueError(f"`H` must be symmetric; max |H - H^T| = {asym:.3g}")
+        H = 0.5 * (H + H.T)
+        eig = np.linalg.eigvalsh(H)
+        self._set_spectrum(eig, scale)
+        self.H = H
+        self._diag = None
+        self._finish(b, c)
+
+    @classmethod
+    def diagonal(cls, eigenvalues, b=None, c=0.0):
+        """Quadratic with diagonal Hessian ``diag(eigenvalues)``, stored as a vector.
+
+        No dense ``H`` is ever formed, so ``dim`` can be in the millions.
+        """
+        lam = _v.vector("eigenvalues", eigenvalues)
+        if lam.size == 0:
+            raise ValueError("`eigenvalues` must be non-empty")
+        self = cls.__new__(cls)
+        self._set_spectrum(np.sort(lam), max(float(np.max(np.abs(lam))), np.finfo(float).tiny))
+        self.H = None
+        self._diag = lam
+        self._finish(b, c)
+        return self
+
+    @classmethod
+    def from_condition_number(cls, kappa, dim=2, mu=1.0):
+        """Diagonal quadratic with eigenvalues ``linspace(mu, kappa * mu, dim)``."""
+        kappa = _v.real("kappa", kappa, low=1.0)
+        dim = _v.integer("dim", dim, low=1)
+        mu = _v.real("mu", mu, low=0.0, low_open=True)
+        if dim == 1 and kappa != 1.0:
+            raise ValueError(f"`kappa` must be 1 when `dim` = 1, got {kappa!r}")
+        return cls.diagonal(np.linspace(mu, kappa * mu, dim))
+
+    def _set_spectrum(self, eig, scale):
+        if eig[0] < -1e-12 * scale:
+            raise ValueError(
+                f"`H` must be positive semi-definite; its smallest eigenvalue is {eig[0]:.6g}"
+            )
+        self.eigenvalues = np.maximum(eig, 0.0) if eig[0] < 0 else eig
+        self.dim = int(eig.size)
+        self.mu = float(self.eigenvalues[0])
+        self.L = float(self.eigenvalues[-1])
+        self.kappa = self.L / self.mu if self.mu > 0 else math.inf
+
+    def _finish(self, b, c):
+        self.b = np.zeros(self.dim) if b is None else _v.vector("b", b, self.dim)
+        self.c = _v.real("c", c)
+        self.minimizer = self._solve_minimizer()
+        self.min_value = None if self.minimizer is None else float(self._value(self.minimizer))
+
+    def _solve_minimizer(self):
+        if self._diag is not None:
+            lam, b = self._diag, self.b
+            pos = lam > 0
+            if np.any(b[~pos] != 0):
+                return None
+            x = np.zeros(self.dim)
+            x[pos] = b[pos] / lam[pos]
+            return x
+        if self.mu > 0:
+            return np.linalg.solve(self.H, self.b)
+        x = np.linalg.lstsq(self.H, self.b, rcond=None)[0]
+        resid = np.linalg.norm(self.H @ x - self.b)
+        return x if resid <= 1e-10 * max(1.0, np.linalg.norm(self.b)) else None
+
+    @property
+    def is_diagonal(self):
+        """True when the Hessian is stored as a vector of eigenvalues."""
+        return self._diag is not None
+
+    @property
+    def hessian_diagonal(self):
+        """Diagonal of ``H`` as a vector (cheap for diagonal problems)."""
+        return self._diag.copy() if self._diag is not None else np.diag(self.H).copy()
+
+    def _value(self, x):
+        if self._diag is not None:
+            quad = 0.5 * np.sum(self._diag * x * x, axis=-1)
+        else:
+            quad = 0.5 * np.einsum("...i,ij,...j->...", x, self.H, x)
+        return quad - x @ self.b + self.c
+
+    def _grad(self, x):
+        if self._diag is not None:
+            return self._diag * x - self.b
+        return x @ self.H - self.b
+
+    def _hessian(self, x):
+        H = np.diag(self._diag) if self._diag is not None else self.H
+        return np.broadcast_to(H, x.shape + (self.dim,)).copy()
+
+    def _params(self):
+        if self._diag is not None:
+            return {"eigenvalues": self._diag}
+        return {"H": self.H}
+
+
+class Rosenbrock(Problem):
+    r"""Rosenbrock's banana valley ``L(x, y) = (a - x)^2 + b (y - x^2)^2``.
+
+    Minimiser ``(a, a^2)`` with ``L = 0``; a curved ravine whose floor is flat
+    compared with its walls (Hessian condition number about 2500 at the
+    minimiser for ``a = 1, b = 100``).
+    """
+
+    name = "rosenbrock"
+    dim = 2
+
+    def __init__(self, a=1.0, b=100.0):
+        self.a = _v.real("a", a)
+        self.b = _v.real("b", b, low=0.0, low_open=True)
+        self.minimizer = np.array([self.a, self.a**2])
+        self.min_value = 0.0
+
+    def _value(self, x):
+        x0, x1 = x[..., 0], x[..., 1]
+        return (self.a - x0) ** 2 + self.b * (x1 - x0**2) ** 2
+
+    def _grad(self, x):
+        x0, x1 = x[..., 0], x[..., 1]
+        r = x1 - x0**2
+        g = np.empty_like(x)
+        g[..., 0] = -2.0 * (self.a - x0) - 4.0 * self.b * x0 * r
+        g[..., 1] = 2.0 * self.b * r
+        return g
+
+    def _hessian(self, x):
+        x0, x1 = x[..., 0], x[..., 1]
+        h = np.empty(x.shape + (2,))
+        h[..., 0, 0] = 2.0 - 4.0 * self.b * (x1 - x0**2) + 8.0 * self.b * x0**2
+        h[..., 0, 1] = h[..., 1, 0] = -4.0 * self.b * x0
+        h[..., 1, 1] = 2.0 * self.b
+        return h
+
+    def _params(self):
+        return {"a": self.a, "b": self.b}
+
+
+class DoubleWell(Problem):
+    r"""Tilted double well ``L(x, y) = barrier (x^2 - 1)^2 + tilt x + stiffness y^2 / 2``.
+
+    With ``tilt > 0`` the left well (``x < 0``) is the global minimum and the
+    right one a local minimum behind a barrier: the scenario in which momentum
+    may carry the particle over the hump. ``local_minima`` lists both minima
+    (global first); with ``tilt = 0`` they tie and ``minimizer`` is None.
+
+    Parameters
+    ----------
+    barrier : float > 0
+        Height of the hump at ``x = 0`` above the untilted wells.
+    tilt : float
+        Linear tilt along ``x``; ``|tilt| < 8 barrier / (3 sqrt 3)`` keeps two wells.
+    stiffness : float > 0
+        Curvature across the well (``y`` direction).
+    """
+
+    name = "double_well"
+    dim = 2
+
+    def __init__(self, barrier=1.0, tilt=0.25, stiffness=1.0):
+        self.barrier = _v.real("barrier", barrier, low=0.0, low_open=True)
+        limit = 8.0 * self.barrier / (3.0 * math.sqrt(3.0))
+        self.tilt = _v.real("tilt", tilt, low=-limit, high=limit, low_open=True, high_open=True)
+        self.stiffness = _v.real("stiffness", stiffness, low=0.0, low_open=True)
+        # Stationary points in x: 4 barrier x^3 - 4 barrier x + tilt = 0.
+        roots = np.sort(np.roots([4 * self.barrier, 0.0, -4 * self.barrier, self.tilt]).real)
+        minima = [np.array([roots[0], 0.0]), np.array([roots[2], 0.0])]
+        minima.sort(key=lambda p: float(self._value(p)))
+        self.local_minima = minima
+        self.barrier_point = np.array([roots[1], 0.0])
+        if self.tilt == 0.0:
+            self.minimizer, self.min_value = None, 0.0
+        else:
+            self.minimizer = minima[0]
+            self.min_value = float(self._value(minima[0]))
+
+    def _value(self, x):
+        x0, x1 = x[..., 0], x[..., 1]
+        return self.barrier * (x0**2 - 1.0) ** 2 + self.tilt * x0 + 0.5 * self.stiffness * x1**2
+
+    def _grad(self, x):
+        x0, x1 = x[..., 0], x[..., 1]
+        g = np.empty_like(x)
+        g[..., 0] = 4.0 * self.barrier * x0 * (x0**2 - 1.0) + self.tilt
+        g[..., 1] = self.stiffness * x1
+        return g
+
+    def _hessian(self, x):
+        x0 = x[..., 0]
+        h = np.zeros(x.shape + (2,))
+        h[..., 0, 0] = self.barrier * (12.0 * x0**2 - 4.0)
+        h[..., 1, 1] = self.stiffness
+        return h
+
+    def _params(self):
+        return {"barrier": self.barrier, "tilt": self.tilt, "stiffness": self.stiffness}
+
+
+class Saddle(Problem):
+    r"""Saddle with bounded-below walls ``L(x, y) = a x^2/2 - b y^2/2 + c y^4/4``.
+
+    The origin is a saddle point (Hessian ``diag(a, -b)``); the minima are
+    ``(0, +-sqrt(b/c))`` with ``L = -b^2 / (4c)``, listed in ``local_minima``.
+    They tie, so ``minimizer`` is None. A run started on the ``y = 0`` axis
+    stops at the saddle; a small ``y`` escapes at the rate ``b``.
+    """
+
+    name = "saddle"
+    dim = 2
+
+    def __init__(self, a=1.0, b=1.0, c=1.0):
+        self.a = _v.real("a", a, low=0.0, low_open=True)
+        self.b = _v.real("b", b, low=0.0, low_open=True)
+        self.c = _v.real("c", c, low=0.0, low_open=True)
+        y = math.sqrt(self.b / self.c)
+        self.local_minima = [np.array([0.0, y]), np.array([0.0, -y])]
+        self.saddle_point = np.zeros(2)
+        self.minimizer = None
+        self.min_value = -self.b**2 / (4.0 * self.c)
+
+    def _value(self, x):
+        x0, x1 = x[..., 0], x[..., 1]
+        return 0.5 * self.a * x0**2 - 0.5 * self.b * x1**2 + 0.25 * self.c * x1**4
+
+    def _grad(self, x):
+        x0, x1 = x[..., 0], x[..., 1]
+        g = np.empty_like(x)
+        g[..., 0] = self.a * x0
+        g[..., 1] = -self.b * x1 + self.c * x1**3
+        return g
+
+    def _hessian(self, x):
+        x1 = x[..., 1]
+        h = np.zeros(x.shape + (2,))
+        h[..., 0, 0] = self.a
+        h[..., 1, 1] = -self.b + 3.0 * self.c * x1**2
+        return h
+
+    def _params(self):
+        return {"a": self.a, "b": self.b, "c": self.c}
+
+
+class Plateau(Problem):
+    r"""Gaussian well on a plateau ``L(x) = depth (1 - exp(-|x|^2 / (2 width^2)))``.
+
+    Far from the origin the gradient ``depth exp(-r^2/2w^2) x / w^2`` vanishes
+    exponentially: the flat region a particle must cross. Minimiser the
+    origin, ``L = 0``.
+    """
+
+    name = "plateau"
+
+    def __init__(self, width=1.0, depth=1.0, dim=2):
+        self.width = _v.real("width", width, low=0.0, low_open=True)
+        self.depth = _v.real("depth", depth, low=0.0, low_open=True)
+        self.dim = _v.integer("dim", dim, low=1)
+        self.minimizer = np.zeros(self.dim)
+        self.min_value = 0.0
+
+    def _bump(self, x):
+        return np.exp(-0.5 * np.sum(x * x, axis=-1) / self.width**2)
+
+    def _value(self, x):
+        return self.depth * (1.0 - self._bump(x))
+
+    def _grad(self, x):
+        return (self.depth / self.width**2) * self._bump(x)[..., None] * x
+
+    def _hessian(self, x):
+        w2 = self.width**2
+        e = (self.depth * self._bump(x))[..., None, None]
+        outer = x[..., :, None] * x[..., None, :]
+        return e * (np.eye(self.dim) / w2 - outer / w2**2)
+
+    def _params(self):
+        return {"width": self.width, "depth": self.depth, "dim": self.dim}
+
+
+class LessardCounterexample(Problem):
+    r"""The 1-D function on which optimally tuned heavy ball cycles forever.
+
+    Lessard, Recht & Packard (2016), section 4.6: ``mu = 1``, ``L = 25``,
+
+    .. math::
+
+        f(x) = \begin{cases} 25 x^2 / 2 & x < 1 \\
+                             x^2/2 + 24 x - 12 & 1 \le x < 2 \\
+                             25 x^2/2 - 24 x + 36 & x \ge 2 \end{cases}
+
+    smooth (``C^1`` with a 25-Lipschitz gradient) and 1-strongly convex, with
+    minimiser 0. Heavy ball at the quadratic-optimal ``lr = 1/9``,
+    ``beta = 4/9`` falls into a 3-cycle instead of converging.
+    """
+
+    name = "lessard"
+    dim = 1
+    mu = 1.0
+    L = 25.0
+
+    def __init__(self):
+        self.minimizer = np.zeros(1)
+        self.min_value = 0.0
+
+    def _value(self, x):
+        z = x[..., 0]
+        return np.where(
+            z < 1.0,
+            12.5 * z**2,
+            np.where(z < 2.0, 0.5 * z**2 + 24.0 * z - 12.0, 12.5 * z**2 - 24.0 * z + 36.0),
+        )
+
+    def _grad(self, x):
+        z = x[..., 0]
+        g = np.where(z < 1.0, 25.0 * z, np.where(z < 2.0, z + 24.0, 25.0 * z - 24.0))
+        return g[..., None]
+
+    def _hessian(self, x):
+        z = x[..., 0]
+        h = np.where((z >= 1.0) & (z < 2.0), 1.0, 25.0)
+        return h[..., None, None]
+
+
+class CustomProblem(Problem):
+    """A landscape given by user functions (the slower, pure-Python path).
+
+    Parameters
+    ----------
+    dim : int
+        Dimension.
+    value, grad : callable
+        ``value(x)`` and ``grad(x)`` for ``x`` of shape ``(dim,)``; broadcasting
+        over leading axes is used when the functions support it.
+    hessian : callable, optional
+        ``hessian(x) -> (dim, dim)``.
+    minimizer : array_like, optional
+    min_value : float, optional
+    name : str
+    """
+
+    def __init__(self, dim, value, grad, hessian=None, minimizer=None, min_value=None, name="custom"):
+        self.dim = _v.integer("dim", dim, low=1)
+        if not callable(value) or not callable(grad):
+            raise ValueError("`value` and `grad` must be callables")
+        self._f, self._g, self._h = value, grad, hessian
+        self.minimizer = None if minimizer is None else _v.vector("minimizer", minimizer, self.dim)
+        self.min_value = None if min_value is None else _v.real("min_value", min_value)
+        self.name = str(name)
+
+    def _apply(self, fn, x, trailing):
+        if x.ndim == 1:
+            return np.asarray(fn(x), dtype=np.float64)
+        flat = x.reshape(-1, self.dim)
+        out = np.stack([np.asarray(fn(p), dtype=np.float64) for p in flat])
+        return out.reshape(x.shape[:-1] + trailing)
+
+    def _value(self, x):
+        return self._apply(self._f, x, ())
+
+    def _grad(self, x):
+        return self._apply(self._g, x, (self.dim,))
+
+    def _hessian(self, x):
+        if self._h is None:
+            raise NotImplementedError(f"problem {self.name!r} was given no `hessian`")
+        return self._apply(self._h, x, (self.dim, self.dim))
+
+    def _params(self):
+        return {"dim": self.dim, "name": self.name}
+
+
+def _quadratic(kappa=None, dim=2, mu=1.0, eigenvalues=None, H=None, b=None, c=0.0):
+    given = sum(p is not None for p in (kappa, eigenvalues, H))
+    if given > 1:
+        raise ValueError("give only one of `kappa`, `eigenvalues` and `H` for a quadratic")
+    if H is not None:
+        return Quadratic(H, b, c)
+    if eigenvalues is not None:
+        return Quadratic.diagonal(eigenvalues, b, c)
+    return Quadratic.from_condition_number(10.0 if kappa is None else kappa, dim, mu)
+
+
+_REGISTRY = {
+    "quadratic": _quadratic,
+    "rosenbrock": Rosenbrock,
+    "double_well": DoubleWell,
+    "saddle": Saddle,
+    "plateau": Plateau,
+    "lessard": LessardCounterexample,
+}
+
+
+def names():
+    """Names accepted by :func:`get` (and the CLI's ``--problem``)."""
+    return sorted(_REGISTRY)
+
+
+def register(name, factory):
+    """Add a problem factory under ``name`` (used by modules defining new landscapes)."""
+    _REGISTRY[str(name)] = factory
+
+
+def get(name, **params):
+    """Build a registered problem by name.
+
+    ``get("quadratic", kappa=100, dim=2)`` builds
+    ``Quadratic.from_condition_number(100, dim=2)``; other names take their
+    class's constructor arguments.
+    """
+    _v.choice("name", name, names())
+    try:
+        return _REGISTRY[name](**params)
+    except TypeError as exc:
+        raise ValueError(f"bad parameters for problem {name!r}: {exc}") from None

@@ -1,0 +1,173 @@
+import numpy as np
+import pytest
+
+import heavyball as hb
+from heavyball import problems
+
+ALL = [
+    hb.Quadratic([[3.0, 1.0], [1.0, 2.0]], b=[1.0, -1.0], c=0.5),
+    hb.Quadratic.diagonal([1.0, 4.0, 9.0], b=[1.0, 0.0, 2.0]),
+    hb.Rosenbrock(),
+    hb.Rosenbrock(a=0.5, b=10.0),
+    hb.DoubleWell(),
+    hb.DoubleWell(barrier=2.0, tilt=-0.3, stiffness=5.0),
+    hb.Saddle(a=2.0, b=1.0, c=0.5),
+    hb.Plateau(width=0.7, depth=2.0, dim=3),
+    hb.LessardCounterexample(),
+]
+
+
+def _points(problem, rng, n=5):
+    pts = rng.uniform(-1.8, 1.8, size=(n, problem.dim))
+    if isinstance(problem, hb.LessardCounterexample):
+        pts = np.array([[-0.7], [0.4], [1.5], [2.6], [-3.1]])  # one point per piece, away from joins
+    return pts
+
+
+@pytest.mark.parametrize("problem", ALL, ids=lambda p: repr(p)[:40])
+def test_gradient_and_hessian_match_central_differences(problem, rng):
+    eps = 1e-6
+    for x in _points(problem, rng):
+        eye = np.eye(problem.dim)
+        fd_grad = np.array([(problem.value(x + eps * e) - problem.value(x - eps * e)) / (2 * eps) for e in eye])
+        fd_hess = np.array([(problem.grad(x + eps * e) - problem.grad(x - eps * e)) / (2 * eps) for e in eye])
+        g, H = problem.grad(x), problem.hessian(x)
+        scale = 1.0 + np.max(np.abs(H))
+        np.testing.assert_allclose(g, fd_grad, atol=1e-6 * scale)
+        np.testing.assert_allclose(H, fd_hess.T, atol=1e-6 * scale)
+        np.testing.assert_allclose(H, H.T, atol=1e-12 * scale)
+
+
+@pytest.mark.parametrize("problem", ALL, ids=lambda p: repr(p)[:40])
+def test_value_grad_hessian_broadcast_over_leading_axes(problem, rng):
+    x = rng.uniform(-1.5, 1.5, size=(3, 4, problem.dim))
+    vals, grads, hess = problem.value(x), problem.grad(x), problem.hessian(x)
+    assert vals.shape == (3, 4) and grads.shape == x.shape and hess.shape == (3, 4, problem.dim, problem.dim)
+    for i in range(3):
+        for j in range(4):
+            assert vals[i, j] == pytest.approx(float(problem.value(x[i, j])), rel=1e-13, abs=1e-13)
+            np.testing.assert_allclose(grads[i, j], problem.grad(x[i, j]), rtol=1e-13, atol=1e-13)
+            np.testing.assert_allclose(hess[i, j], problem.hessian(x[i, j]), rtol=1e-13, atol=1e-13)
+
+
+@pytest.mark.parametrize("problem", ALL, ids=lambda p: repr(p)[:40])
+def test_minimizer_is_stationary_with_the_stated_value(problem):
+    minima = [problem.minimizer] if problem.minimizer is not None else problem.local_minima
+    for x in minima:
+        np.testing.assert_allclose(problem.grad(x), 0.0, atol=1e-10)
+        assert np.all(np.linalg.eigvalsh(problem.hessian(x)) > 0)
+    if problem.min_value is not None:
+        assert min(float(problem.value(x)) for x in minima) == pytest.approx(problem.min_value, abs=1e-12)
+
+
+def test_quadratic_dense_and_diagonal_agree(rng):
+    lam = np.array([0.5, 2.0, 7.0])
+    b = rng.normal(size=3)
+    dense, diag = hb.Quadratic(np.diag(lam), b, 1.5), hb.Quadratic.diagonal(lam, b, 1.5)
+    x = rng.normal(size=(6, 3))
+    np.testing.assert_allclose(dense.value(x), diag.value(x), rtol=1e-14)
+    np.testing.assert_allclose(dense.grad(x), diag.grad(x), rtol=1e-14)
+    np.testing.assert_allclose(dense.minimizer, b / lam, rtol=1e-14)
+    assert diag.is_diagonal and not dense.is_diagonal
+    assert (dense.mu, dense.L, dense.kappa) == (0.5, 7.0, 14.0)
+
+
+def test_quadratic_random_spd_minimizer_and_spectrum(rng):
+    A = rng.normal(size=(5, 5))
+    H = A @ A.T + 0.1 * np.eye(5)
+    b = rng.normal(size=5)
+    q = hb.Quadratic(H, b)
+    np.testing.assert_allclose(H @ q.minimizer, b, atol=1e-10)
+    np.testing.assert_allclose(q.eigenvalues, np.linalg.eigvalsh(H), rtol=1e-12)
+    assert q.min_value == pytest.approx(-0.5 * b @ np.linalg.solve(H, b), rel=1e-12)
+
+
+def test_from_condition_number_spacing():
+    q = hb.Quadratic.from_condition_number(100.0, dim=5, mu=2.0)
+    np.testing.assert_allclose(q.eigenvalues, np.linspace(2.0, 200.0, 5))
+    assert q.kappa == pytest.approx(100.0) and q.mu == 2.0 and q.L == 200.0
+
+
+def test_diagonal_quadratic_in_ten_million_dimensions_has_no_dense_hessian():
+    q = hb.Quadratic.diagonal(np.ones(10_000_000))
+    assert q.H is None and q.dim == 10_000_000
+    assert q.value(np.full(q.dim, 2.0)) == pytest.approx(2.0e7)
+
+
+def test_singular_quadratic():
+    q = hb.Quadratic([[1.0, 0.0], [0.0, 0.0]], b=[2.0, 0.0])
+    np.testing.assert_allclose(q.minimizer, [2.0, 0.0], atol=1e-14)
+    assert q.kappa == np.inf
+    assert hb.Quadratic([[1.0, 0.0], [0.0, 0.0]], b=[2.0, 1.0]).minimizer is None  # unbounded below
+
+
+@pytest.mark.parametrize(
+    "H, match",
+    [
+        ([[1.0, 2.0], [0.0, 1.0]], "symmetric"),
+        ([[1.0, 0.0], [0.0, -1.0]], "positive semi-definite"),
+        ([[1.0, 0.0, 0.0]], "square"),
+        ([[np.nan, 0.0], [0.0, 1.0]], "finite"),
+    ],
+)
+def test_quadratic_rejects_bad_hessians(H, match):
+    with pytest.raises(ValueError, match=match):
+        hb.Quadratic(H)
+
+
+def test_bad_parameters_name_the_parameter():
+    with pytest.raises(ValueError, match="kappa"):
+        hb.Quadratic.from_condition_number(0.5)
+    with pytest.raises(ValueError, match="`b`"):
+        hb.Rosenbrock(b=-1.0)
+    with pytest.raises(ValueError, match="tilt"):
+        hb.DoubleWell(tilt=5.0)
+    with pytest.raises(ValueError, match=r"shape \(2,\) or \(\.\.\., 2\)"):
+        hb.Rosenbrock().grad([1.0, 2.0, 3.0])
+
+
+def test_double_well_geometry():
+    p = hb.DoubleWell(barrier=1.0, tilt=0.25)
+    left, right = p.local_minima
+    assert left[0] < 0 < right[0]  # positive tilt: the left well is the deeper one
+    assert p.value(left) < p.value(right) < p.value(p.barrier_point)
+    assert p.hessian(p.barrier_point)[0, 0] < 0
+    assert hb.DoubleWell(tilt=0.0).minimizer is None
+
+
+def test_saddle_point_is_a_saddle():
+    p = hb.Saddle()
+    np.testing.assert_allclose(p.grad(p.saddle_point), 0.0)
+    eig = np.linalg.eigvalsh(p.hessian(p.saddle_point))
+    assert eig[0] < 0 < eig[1]
+
+
+def test_lessard_function_is_c1_with_the_published_constants():
+    p = hb.LessardCounterexample()
+    for z in (1.0, 2.0):
+        lo, hi = np.array([z - 1e-12]), np.array([z])
+        assert float(p.value(lo)) == pytest.approx(float(p.value(hi)), abs=1e-9)
+        assert float(p.grad(lo)[0]) == pytest.approx(float(p.grad(hi)[0]), abs=1e-9)
+    z = np.linspace(-4, 5, 2001)[:, None]
+    g = p.grad(z)[:, 0]
+    slopes = np.diff(g) / np.diff(z[:, 0])
+    assert slopes.min() == pytest.approx(1.0) and slopes.max() == pytest.approx(25.0)
+    assert p.value(np.array([3.3])) == pytest.approx(12.5 * 3.3**2 - 24 * 3.3 + 36)
+
+
+def test_registry():
+    assert set(problems.names()) >= {"quadratic", "rosenbrock", "double_well", "saddle", "plateau", "lessard"}
+    q = problems.get("quadratic", kappa=100, dim=3)
+    assert q.kappa == pytest.approx(100.0) and q.dim == 3
+    assert problems.get("rosenbrock", b=10.0).b == 10.0
+    with pytest.raises(ValueError, match="'rosenbrock'"):
+        problems.get("banana")
+    with pytest.raises(ValueError, match="bad parameters"):
+        problems.get("saddle", depth=3)
+
+
+def test_custom_problem_broadcasts_by_looping():
+    p = hb.CustomProblem(2, lambda x: float(x @ x), lambda x: 2 * x, minimizer=[0.0, 0.0], min_value=0.0)
+    x = np.arange(12.0).reshape(2, 3, 2)
+    np.testing.assert_allclose(p.value(x), np.sum(x * x, axis=-1))
+    np.testing.assert_allclose(p.grad(x), 2 * x)
