@@ -353,7 +353,8 @@ _OPTIMIZERS = (GD, SGD, KerasSGD, EMAMomentum, Adam)
 
 
 def optimize(problem, optimizer, x0, *, n_steps, lr_schedule=None, momentum_schedule=None,
-             restart_every=None, grad_noise=0.0, seed=None, tol=None, record_every=1):
+             restart_every=None, grad_noise=0.0, seed=None, tol=None, record_every=1,
+             stochastic=False):
     r"""Run an optimiser on a problem and record its iterates.
 
     Parameters
@@ -379,6 +380,11 @@ def optimize(problem, optimizer, x0, *, n_steps, lr_schedule=None, momentum_sche
         ``<= tol`` and which moved ``x`` by ``<= tol``.
     record_every : int >= 1
         Keep every ``record_every``-th iterate and always the last.
+    stochastic : bool
+        Take each gradient from ``problem.stochastic_grad(x, k, rng)`` (a
+        minibatch, a sparse or a drifting gradient) instead of
+        ``problem.grad(x)``; ``rng`` is ``numpy.random.default_rng(seed)``,
+        so a seed reproduces the run. ``tol`` then tests the sampled gradient.
 
     Returns
     -------
@@ -409,8 +415,17 @@ def optimize(problem, optimizer, x0, *, n_steps, lr_schedule=None, momentum_sche
     moms = _schedule_values(momentum_schedule, n, "momentum_schedule")
     if moms is not None and isinstance(optimizer, GD):
         raise ValueError("`momentum_schedule` given for GD, which has no momentum")
+    if stochastic and not callable(getattr(problem, "stochastic_grad", None)):
+        raise ValueError("`stochastic=True` needs a problem with a `stochastic_grad(x, k, rng)` method")
     noise = _NoiseStream(sigma, dim, seed, n)
-    return _run(problem, optimizer, x, n, lrs, moms, restart, noise, tol, every)
+    grad = _sampled_gradient(problem, seed) if stochastic else (lambda x, k: problem.grad(x))
+    return _run(problem, optimizer, x, n, lrs, moms, restart, noise, tol, every, grad)
+
+
+def _sampled_gradient(problem, seed):
+    # Its own stream (a child of the seed), so adding grad_noise does not change the batches.
+    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+    return lambda x, k: np.asarray(problem.stochastic_grad(x, k, rng), dtype=np.float64)
 
 
 def _schedule_values(schedule, n, name):
@@ -444,7 +459,7 @@ class _NoiseStream:
         return self.sigma * z
 
 
-def _run(problem, opt, x, n, lrs, moms, restart, noise, tol, every):
+def _run(problem, opt, x, n, lrs, moms, restart, noise, tol, every, grad):
     """The NumPy loop (reference twin of the compiled optimiser kernels)."""
     state = opt.init(x)
     rec = Recorder(n, every, problem.dim, with_v=opt.has_velocity)
@@ -454,7 +469,7 @@ def _run(problem, opt, x, n, lrs, moms, restart, noise, tol, every):
         for k in range(n):
             if restart is not None and k > 0 and k % restart == 0:
                 state = opt.init(x)
-            g = problem.grad(x)
+            g = grad(x, k)
             z = noise.next()
             g_used = g if z is None else g + z
             lr = None if lrs is None else float(lrs[k])

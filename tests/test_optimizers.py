@@ -173,3 +173,41 @@ def test_optimize_input_errors():
         hb.optimize(QUAD5, hb.GD(0.1), X_QUAD, n_steps=3, momentum_schedule=lambda k: 0.5)
     with pytest.raises(ValueError, match="grad_noise"):
         hb.optimize(QUAD5, opt, X_QUAD, n_steps=3, grad_noise=-1.0)
+
+
+class _Minibatch:
+    """Least squares 1/2 |A x - y|^2 / N with row minibatches (test double)."""
+
+    dim = 2
+
+    def __init__(self):
+        r = np.random.default_rng(0)
+        self.A, self.y = r.normal(size=(64, 2)), r.normal(size=64)
+
+    def value(self, x):
+        res = np.asarray(x) @ self.A.T - self.y
+        return 0.5 * np.mean(res * res, axis=-1)
+
+    def grad(self, x):
+        return self.A.T @ (self.A @ x - self.y) / 64
+
+    def stochastic_grad(self, x, k, rng):
+        rows = rng.choice(64, size=8, replace=False)
+        A, y = self.A[rows], self.y[rows]
+        return A.T @ (A @ x - y) / 8
+
+
+def test_stochastic_gradients_are_seeded_and_used():
+    prob = _Minibatch()
+    run = lambda seed, **kw: hb.optimize(prob, hb.SGD(0.05, momentum=0.9), [0.0, 0.0], n_steps=50,  # noqa: E731
+                                         stochastic=True, seed=seed, **kw)
+    a, b, c = run(3), run(3), run(4)
+    np.testing.assert_array_equal(a.x, b.x)
+    assert not np.array_equal(a.x, c.x)
+    full = hb.optimize(prob, hb.SGD(0.05, momentum=0.9), [0.0, 0.0], n_steps=50)
+    assert not np.allclose(a.x, full.x)
+    # the minibatch stream does not depend on whether Gaussian noise is added too
+    noisy = run(3, grad_noise=1e-300)
+    np.testing.assert_allclose(noisy.x, a.x, rtol=0, atol=1e-290)
+    with pytest.raises(ValueError, match="stochastic_grad"):
+        hb.optimize(QUAD5, hb.GD(0.1), X_QUAD, n_steps=2, stochastic=True)
