@@ -23,6 +23,7 @@ from .problems import (
     Saddle,
 )
 from .reference import solve_reference
+from .sweep import SweepResult, sweep
 from .system import DampedParticle
 from .trajectory import Trajectory
 
@@ -53,5 +54,7 @@ __all__ = [
     "to_optimizer",
     "to_physical",
     "initial_velocity",
+    "sweep",
+    "SweepResult",
     "__version__",
 ]

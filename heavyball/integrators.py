@@ -25,6 +25,7 @@ import math
 
 import numpy as np
 
+from . import _fast
 from . import _validation as _v
 from ._recording import Recorder, finish, small, state_ok
 from .system import DampedParticle
@@ -119,6 +120,14 @@ METHODS = {
     "implicit_friction_euler": implicit_friction_euler,
 }
 
+#: The schemes the compiled kernel implements (see :mod:`heavyball.kernels`); a
+#: problem with a compiled form runs there, anything else in :func:`_run`.
+_SCHEMES_IN_KERNELS = {
+    name: METHODS[name]
+    for name in ("explicit_euler", "symplectic_euler", "conformal_symplectic_euler", "nesterov",
+                 "implicit_friction_euler")
+}
+
 
 def integrate(system, x0, v0=None, *, method, step, n_steps, t0=0.0, tol=None, record_every=1):
     r"""Integrate the damped particle with a fixed-step scheme.
@@ -169,6 +178,10 @@ def integrate(system, x0, v0=None, *, method, step, n_steps, t0=0.0, tol=None, r
     args = _validate(system, x0, v0, method, step, n_steps, t0, tol, record_every)
     x, v, h, n, t0, tol, every = args
     gammas = _friction_sequence(system, t0, h, n)
+    if METHODS[method] is _SCHEMES_IN_KERNELS.get(method):
+        traj = _fast.integrate_compiled(system, method, x, v, h, n, t0, gammas, tol, every)
+        if traj is not None:
+            return traj
     return _run(system, METHODS[method], method, x, v, h, n, t0, gammas, tol, every)
 
 
