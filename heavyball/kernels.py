@@ -47,6 +47,7 @@ __all__ = [
     "OPTIMIZERS",
     "SWEEP_METHODS",
     "FLUSH_BELOW",
+    "DISTANCE_FLOOR",
     "integrate_kernel",
     "optimize_kernel",
     "sweep_kernel",
@@ -71,6 +72,8 @@ BOUND = DIVERGENCE_BOUND
 #: The sweep sets coordinates of ``x`` and of the momentum buffer smaller than
 #: this (the smallest normal float64) to zero after every step; see :func:`sweep_kernel`.
 FLUSH_BELOW = 2.2250738585072014e-308
+#: Lower bound of each scaled term of the sweep's tolerance test (see :func:`sweep_kernel`).
+DISTANCE_FLOOR = 1e-150
 
 
 # --------------------------------------------------------------------------
@@ -170,16 +173,19 @@ def _integrate_2d(scheme, kind, s, v1, v2, x, v, h, m, gammas, t0, n, tol, every
     u1 = v[1] if has_v else 0.0
     coef = _coefficients(scheme, h, m, gammas[0])
     count = 0
+    last = -1
     status = 0
     k = 0
     while True:
-        xs[count, 0] = x0
-        xs[count, 1] = x1
-        if has_v:
-            vs[count, 0] = u0
-            vs[count, 1] = u1
-        ts[count] = t0 + h * float(k)
-        count += 1
+        if k != last:  # (a step that diverges at once leaves k at the last record)
+            xs[count, 0] = x0
+            xs[count, 1] = x1
+            if has_v:
+                vs[count, 0] = u0
+                vs[count, 1] = u1
+            ts[count] = t0 + h * float(k)
+            count += 1
+            last = k
         if status != 0 or k == n:
             break
         x0, x1, u0, u1, k, status = _steps_2d(scheme, kind, s, v1, v2, x0, x1, u0, u1, k,
@@ -622,15 +628,15 @@ def _sgd(method, x, buf, g, lr, mom):
 
 
 @njit(**INLINE)
-def _column_2d(method, j, fused, l0, l1, xs0, xs1, X, V, G, use_grad, floor, lr, mom, thr2, k,
+def _column_2d(method, j, fused, l0, l1, xs0, xs1, X, V, G, use_grad, scale, lr, mom, thr2, k,
                steps, dead):
     """Step and bookkeeping of column ``j`` of a 2-D block; returns whether it is dead."""
     x0 = X[0, j]
     x1 = X[1, j]
     g0 = l0 * x0 if fused else G[0, j]
     g1 = l1 * x1 if fused else G[1, j]
-    e0 = max(abs(g0 if use_grad else x0 - xs0), floor)
-    e1 = max(abs(g1 if use_grad else x1 - xs1), floor)
+    e0 = max(abs(g0 if use_grad else x0 - xs0) * scale, DISTANCE_FLOOR)
+    e1 = max(abs(g1 if use_grad else x1 - xs1) * scale, DISTANCE_FLOOR)
     d2 = 0.0
     d2 += e0 * e0
     d2 += e1 * e1
@@ -649,12 +655,12 @@ def _column_2d(method, j, fused, l0, l1, xs0, xs1, X, V, G, use_grad, floor, lr,
 
 
 @njit(**INLINE)
-def _sweep_step_2d(method, fused, lam, X, V, G, xstar, use_grad, floor, lr, mom, thr2, k, steps,
+def _sweep_step_2d(method, fused, lam, X, V, G, xstar, use_grad, scale, lr, mom, thr2, k, steps,
                    dead):
     """One step of every column of a 2-D block, with its bookkeeping, in one pass.
 
     Before the step, ``steps[j] = k`` for a live column whose
-    ``|x_k - x*|^2`` (or ``|grad L(x_k)|^2``; each term at least ``floor^2``)
+    scaled ``|x_k - x*|^2`` (or ``|grad L(x_k)|^2``; see :func:`sweep_kernel`)
     is first ``<= thr2``; after it, ``dead[j]`` when a coordinate of ``x`` or
     of the buffer is not finite or beyond the bound. ``G`` holds the gradient
     unless ``fused`` (a diagonal quadratic without ``b``: ``g = lam x``).
@@ -671,20 +677,20 @@ def _sweep_step_2d(method, fused, lam, X, V, G, xstar, use_grad, floor, lr, mom,
     if method == SWEEP_HEAVY_BALL:
         for j in range(w):
             n_dead += _column_2d(SWEEP_HEAVY_BALL, j, fused, l0, l1, xs0, xs1, X, V, G, use_grad,
-                                 floor, lr, mom, thr2, k, steps, dead)
+                                 scale, lr, mom, thr2, k, steps, dead)
     elif method == SWEEP_NESTEROV:
         for j in range(w):
             n_dead += _column_2d(SWEEP_NESTEROV, j, fused, l0, l1, xs0, xs1, X, V, G, use_grad,
-                                 floor, lr, mom, thr2, k, steps, dead)
+                                 scale, lr, mom, thr2, k, steps, dead)
     else:
         for j in range(w):
-            n_dead += _column_2d(SWEEP_GD, j, fused, l0, l1, xs0, xs1, X, V, G, use_grad, floor,
+            n_dead += _column_2d(SWEEP_GD, j, fused, l0, l1, xs0, xs1, X, V, G, use_grad, scale,
                                  lr, mom, thr2, k, steps, dead)
     return n_dead
 
 
 @njit(**INLINE)
-def _sweep_step(method, fused, lam, X, V, G, xstar, use_grad, floor, lr, mom, D2, bad):
+def _sweep_step(method, fused, lam, X, V, G, xstar, use_grad, scale, lr, mom, D2, bad):
     """One step of every column of a block of any dimension, row by row.
 
     Forms ``D2``, the squared distance of the state before the step (as in
@@ -699,23 +705,23 @@ def _sweep_step(method, fused, lam, X, V, G, xstar, use_grad, floor, lr, mom, D2
         li = lam[i] if fused else 0.0
         if method == SWEEP_HEAVY_BALL:
             for j in range(w):
-                _sweep_cell(SWEEP_HEAVY_BALL, i, j, fused, li, xsi, X, V, G, use_grad, floor, lr,
+                _sweep_cell(SWEEP_HEAVY_BALL, i, j, fused, li, xsi, X, V, G, use_grad, scale, lr,
                             mom, D2, bad)
         elif method == SWEEP_NESTEROV:
             for j in range(w):
-                _sweep_cell(SWEEP_NESTEROV, i, j, fused, li, xsi, X, V, G, use_grad, floor, lr,
+                _sweep_cell(SWEEP_NESTEROV, i, j, fused, li, xsi, X, V, G, use_grad, scale, lr,
                             mom, D2, bad)
         else:
             for j in range(w):
-                _sweep_cell(SWEEP_GD, i, j, fused, li, xsi, X, V, G, use_grad, floor, lr, mom,
+                _sweep_cell(SWEEP_GD, i, j, fused, li, xsi, X, V, G, use_grad, scale, lr, mom,
                             D2, bad)
 
 
 @njit(**INLINE)
-def _sweep_cell(method, i, j, fused, li, xsi, X, V, G, use_grad, floor, lr, mom, D2, bad):
+def _sweep_cell(method, i, j, fused, li, xsi, X, V, G, use_grad, scale, lr, mom, D2, bad):
     xij = X[i, j]
     gij = li * xij if fused else G[i, j]
-    e = max(abs(gij if use_grad else xij - xsi), floor)
+    e = max(abs(gij if use_grad else xij - xsi) * scale, DISTANCE_FLOOR)
     D2[j] += e * e
     xn, b = _sgd(method, xij, V[i, j], gij, lr[j], mom[j])
     bad[j] = bad[j] | (not ((abs(xn) <= BOUND) & (abs(b) <= BOUND)))
@@ -724,7 +730,7 @@ def _sweep_cell(method, i, j, fused, li, xsi, X, V, G, use_grad, floor, lr, mom,
 
 
 @njit(**HOT)
-def _sweep_block(method, kind, s, v1, v2, x0, xstar, use_grad, floor, thr2, lr, mom, n,
+def _sweep_block(method, kind, s, v1, v2, x0, xstar, use_grad, scale, thr2, lr, mom, n,
                  X, V, G, D2, bad, steps, dead):
     """Advance one block of ``LANES`` grid points; fills ``steps`` and ``dead``, leaves the final states in ``X``.
 
@@ -757,17 +763,17 @@ def _sweep_block(method, kind, s, v1, v2, x0, xstar, use_grad, floor, thr2, lr, 
                     li = v1[i] if fused else 0.0
                     for j in range(LANES):
                         gij = li * X[i, j] if fused else G[i, j]
-                        e = max(abs(gij if use_grad else X[i, j] - xsi), floor)
+                        e = max(abs(gij if use_grad else X[i, j] - xsi) * scale, DISTANCE_FLOOR)
                         D2[j] += e * e
                 for j in range(LANES):
                     hit = (steps[j] < 0) & (not dead[j]) & (D2[j] <= thr2)
                     steps[j] = n if hit else steps[j]
             break
         if d == 2:
-            n_dead = _sweep_step_2d(method, fused, v1, X, V, G, xstar, use_grad, floor, lr, mom,
+            n_dead = _sweep_step_2d(method, fused, v1, X, V, G, xstar, use_grad, scale, lr, mom,
                                     thr2, k, steps, dead)
         else:
-            _sweep_step(method, fused, v1, X, V, G, xstar, use_grad, floor, lr, mom, D2, bad)
+            _sweep_step(method, fused, v1, X, V, G, xstar, use_grad, scale, lr, mom, D2, bad)
             n_dead = 0
             for j in range(LANES):
                 hit = (steps[j] < 0) & (not dead[j]) & (D2[j] <= thr2)
@@ -779,7 +785,7 @@ def _sweep_block(method, kind, s, v1, v2, x0, xstar, use_grad, floor, thr2, lr, 
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def sweep_kernel(method, kind, s, v1, v2, x0, xstar, use_grad, floor, thr2, lrs, moms, p0, p1, n,
+def sweep_kernel(method, kind, s, v1, v2, x0, xstar, use_grad, scale, thr2, lrs, moms, p0, p1, n,
                  steps, dead, xf):
     """PyTorch SGD from ``x0`` at rest for grid points ``p0 <= p < p1``, blocks of ``LANES`` in parallel.
 
@@ -798,13 +804,16 @@ def sweep_kernel(method, kind, s, v1, v2, x0, xstar, use_grad, floor, thr2, lrs,
     xstar : ndarray, shape (d,)
         Minimiser; ignored when ``use_grad`` (then ``|grad L(x_k)|`` stands
         in for ``|x_k - x*|``).
-    floor : float
-        Each term ``|x_k - x*|_i`` of the tolerance test is raised to at least
-        ``floor`` before squaring (``1e-150`` or 0): squares of tinier numbers
-        would be subnormal and cost 20x; the caller picks ``floor = 0`` when
-        that could change a comparison with ``thr2``.
+    scale : float
+        A power of two; the tolerance test compares
+        ``sum_i max(scale |x_k - x*|_i, DISTANCE_FLOOR)^2`` with ``thr2``.
     thr2 : float
-        ``(tol |x_0 - x*|)^2``.
+        ``(scale tol |x_0 - x*|)^2``, in ``[0.25, 1)``. Scaling by a power of
+        two is exact, so the test is ``|x_k - x*| <= tol |x_0 - x*|`` with
+        no underflow even for tiny tolerances; raising each term to
+        :data:`DISTANCE_FLOOR` changes the sum by at most ``d * 1e-300``,
+        far below the rounding of ``thr2``, and keeps the squares of
+        vanishing coordinates out of the subnormal range (20x slower).
     lrs, moms : ndarray
     p0, p1, n : int
     steps : ndarray of int64, shape (p1 - p0,)
@@ -843,7 +852,7 @@ def sweep_kernel(method, kind, s, v1, v2, x0, xstar, use_grad, floor, thr2, lrs,
         bad = np.empty(LANES, dtype=np.bool_)
         st = np.empty(LANES, dtype=np.int64)
         dd = np.empty(LANES, dtype=np.bool_)
-        _sweep_block(method, kind, s, v1, v2, x0, xstar, use_grad, floor, thr2, lr, mom, n,
+        _sweep_block(method, kind, s, v1, v2, x0, xstar, use_grad, scale, thr2, lr, mom, n,
                      X, V, G, D2, bad, st, dd)
         for j in range(nl):
             steps[q0 + j] = st[j]

@@ -29,9 +29,11 @@ BACKENDS = ("numba", "numpy")
 #: Smallest normal float64: the sweep flushes smaller coordinates of ``x`` and
 #: of the momentum buffer to zero after every step (see :func:`sweep`, Notes).
 FLUSH_BELOW = 2.2250738585072014e-308
-#: Terms of the per-step tolerance test are raised to at least this before
-#: squaring (when that cannot change a comparison; see :func:`_tolerance_test`).
+#: Each scaled term of the per-step tolerance test is raised to at least this
+#: before squaring (see :func:`_tolerance_scale`).
 DISTANCE_FLOOR = 1e-150
+#: Smallest ``tol |x_0 - x*|`` accepted: the test works in units of it.
+SMALLEST_THRESHOLD = 1e-300
 #: Work (grid points x steps x dimension) above which ``progress=None`` shows a
 #: bar on a terminal: about a second for the compiled kernel.
 LONG_SWEEP_WORK = {"numba": 1e9, "numpy": 5e7}
@@ -148,8 +150,9 @@ def sweep(problem, lrs, momenta, *, x0, n_steps, method="heavy_ball", tol=1e-8, 
         ``torch.optim.SGD`` with ``momentum=0``, ``momentum=m`` or
         ``momentum=m, nesterov=True``; for Nesterov the iterate is PyTorch's
         parameter, the look-ahead point.
-    tol : float >= 0
-        Relative tolerance of ``steps_to_tol``.
+    tol : float > 0
+        Relative tolerance of ``steps_to_tol``; ``tol |x_0 - x*|`` must be at
+        least ``1e-300``.
     backend : {"numba", "numpy"}
         ``"numpy"`` (vectorised over the grid) gives the same numbers.
     progress : bool or None
@@ -207,14 +210,13 @@ def sweep(problem, lrs, momenta, *, x0, n_steps, method="heavy_ball", tol=1e-8, 
     use_grad = xstar is None
     xstar = np.zeros(problem.dim) if use_grad else np.ascontiguousarray(xstar, dtype=np.float64)
     d0 = _start_distance(problem, x0, xstar, use_grad)
-    thr2 = (tol * d0) ** 2
-    floor = _tolerance_floor(thr2, problem.dim)
+    scale, thr2 = _tolerance_scale(tol, d0)
     run_momenta = np.zeros(1) if method == "gd" else momenta
     cp = _fast.compiled_problem(problem) if backend == "numba" else None
     engine = "numba" if cp is not None else "numpy"
     n_pts = len(run_momenta) * len(lrs)
     show = _show_progress(progress, n_pts * n * problem.dim, engine)
-    steps, dead, loss, rate = _run_grid(problem, cp, method, x0, xstar, use_grad, floor, thr2, lrs,
+    steps, dead, loss, rate = _run_grid(problem, cp, method, x0, xstar, use_grad, scale, thr2, lrs,
                                         run_momenta, n, d0, show)
     shape = (len(run_momenta), len(lrs))
     arrays = [a.reshape(shape) for a in (loss, steps, rate, dead)]
@@ -248,7 +250,7 @@ def _validate(problem, lrs, momenta, x0, n_steps, method, tol, backend, progress
         grids.append(arr)
     x0 = _v.vector("x0", x0, problem.dim)
     n = _v.integer("n_steps", n_steps, low=1)
-    tol = _v.real("tol", tol, low=0.0)
+    tol = _v.real("tol", tol, low=0.0, low_open=True)
     return grids[0], grids[1], x0, n, tol
 
 
@@ -262,14 +264,21 @@ def _start_distance(problem, x0, xstar, use_grad):
     return d0
 
 
-def _tolerance_floor(thr2, dim):
-    """``DISTANCE_FLOOR``, or 0 when raising terms to it could change a tolerance test.
+def _tolerance_scale(tol, d0):
+    """``(scale, thr2)`` of the tolerance test ``sum_i max(scale |e_i|, DISTANCE_FLOOR)^2 <= thr2``.
 
-    Raising each of the ``dim`` terms to at least ``DISTANCE_FLOOR`` adds at
-    most ``dim * 1e-300`` to the squared distance; that is below a
-    hundredth of an ulp of ``thr2`` when ``thr2 >= dim * 1e-282``.
+    ``scale`` is the power of two that brings ``tol d0`` into ``[0.5, 1)``.
+    Multiplying by it is exact, so the test is ``|e| <= tol d0`` without
+    the underflow of squaring a tiny threshold; raising each term to
+    ``DISTANCE_FLOOR`` adds at most ``dim * 1e-300`` to a sum compared with
+    ``thr2 >= 0.25``, which no rounding can see, and keeps the squares of
+    vanishing coordinates out of the (20x slower) subnormal range.
     """
-    return DISTANCE_FLOOR if thr2 >= dim * 1e-282 else 0.0
+    thr = tol * d0
+    if not thr >= SMALLEST_THRESHOLD:
+        raise ValueError(f"`tol` * |x0 - x*| must be >= {SMALLEST_THRESHOLD:g}, got {thr!r} (tol = {tol!r})")
+    scale = math.ldexp(1.0, -math.frexp(thr)[1])
+    return scale, (thr * scale) ** 2
 
 
 def _norms(e):
@@ -299,7 +308,7 @@ def _chunk_size(n_pts, dim, show):
     return size if size == n_pts else -(-size // LANES) * LANES
 
 
-def _run_grid(problem, cp, method, x0, xstar, use_grad, floor, thr2, lrs, momenta, n, d0, show):
+def _run_grid(problem, cp, method, x0, xstar, use_grad, scale, thr2, lrs, momenta, n, d0, show):
     """Run every grid point in chunks; returns flat ``steps, diverged, final_loss, rate``."""
     n_pts = len(momenta) * len(lrs)
     steps = np.empty(n_pts, dtype=np.int64)
@@ -312,12 +321,12 @@ def _run_grid(problem, cp, method, x0, xstar, use_grad, floor, thr2, lrs, moment
         for p0 in range(0, n_pts, size):
             p1 = min(n_pts, p0 + size)
             if cp is not None:
-                xf = _numba_chunk(cp, method, x0, xstar, use_grad, floor, thr2, lrs, momenta, n,
+                xf = _numba_chunk(cp, method, x0, xstar, use_grad, scale, thr2, lrs, momenta, n,
                                   p0, p1, steps[p0:p1], dead[p0:p1])
             else:
                 pts = np.arange(p0, p1)
                 lr, mom = lrs[pts % len(lrs)], momenta[pts // len(lrs)]
-                st, dd, xf = numpy_chunk(problem, method, x0, xstar, use_grad, floor, thr2, lr, mom, n)
+                st, dd, xf = numpy_chunk(problem, method, x0, xstar, use_grad, scale, thr2, lr, mom, n)
                 steps[p0:p1], dead[p0:p1] = st, dd
             loss[p0:p1], rate[p0:p1] = _summarise(problem, xf, dead[p0:p1], xstar, use_grad, d0, n)
             if bar is not None:
@@ -336,16 +345,16 @@ def _bar(total, show):
     return tqdm(total=total, desc="sweep", unit="pt", file=sys.stderr, dynamic_ncols=True)
 
 
-def _numba_chunk(cp, method, x0, xstar, use_grad, floor, thr2, lrs, momenta, n, p0, p1, steps, dead):
+def _numba_chunk(cp, method, x0, xstar, use_grad, scale, thr2, lrs, momenta, n, p0, p1, steps, dead):
     from . import kernels
 
     xf = np.empty((p1 - p0, cp.dim))
     kernels.sweep_kernel(kernels.SWEEP_METHODS[method], cp.kind, cp.scalars, cp.vec1, cp.vec2, x0,
-                         xstar, use_grad, floor, thr2, lrs, momenta, p0, p1, n, steps, dead, xf)
+                         xstar, use_grad, scale, thr2, lrs, momenta, p0, p1, n, steps, dead, xf)
     return xf
 
 
-def numpy_chunk(problem, method, x0, xstar, use_grad, floor, thr2, lr, mom, n):
+def numpy_chunk(problem, method, x0, xstar, use_grad, scale, thr2, lr, mom, n):
     """The NumPy twin of :func:`heavyball.kernels.sweep_kernel` for points with the given ``lr, mom``.
 
     Vectorised over the points, same operations in the same order; the
@@ -360,7 +369,7 @@ def numpy_chunk(problem, method, x0, xstar, use_grad, floor, thr2, lr, mom, n):
     with np.errstate(all="ignore"):
         for k in range(n + 1):
             G = np.asarray(problem.grad(X), dtype=np.float64)
-            d2 = _tolerance_distance2(G if use_grad else X - xstar, floor)
+            d2 = _tolerance_distance2(G if use_grad else X - xstar, scale)
             hit = (steps < 0) & ~dead & (d2 <= thr2)
             steps[hit] = k
             if k == n:
@@ -383,9 +392,9 @@ def numpy_chunk(problem, method, x0, xstar, use_grad, floor, thr2, lr, mom, n):
     return steps, dead, X
 
 
-def _tolerance_distance2(e, floor):
-    """Sum over coordinates of ``max(|e_i|, floor)^2``, in the kernel's order for small ``dim``."""
-    a = np.maximum(np.abs(e), floor)
+def _tolerance_distance2(e, scale):
+    """Sum over coordinates of ``max(scale |e_i|, DISTANCE_FLOOR)^2``, in the kernel's order for small ``dim``."""
+    a = np.maximum(np.abs(e) * scale, DISTANCE_FLOOR)
     if a.shape[1] > 32:
         return np.sum(a * a, axis=1)
     d2 = np.zeros(a.shape[0])
