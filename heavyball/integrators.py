@@ -167,6 +167,15 @@ def integrate(system, x0, v0=None, *, method, step, n_steps, t0=0.0, tol=None, r
         For an unknown method, a bad step, a mass-0 system with a scheme that
         needs a velocity, or a malformed ``x0``/``v0``.
 
+    Notes
+    -----
+    A built-in problem (one with a ``compiled()`` form) runs in the compiled
+    kernel :func:`heavyball.kernels.integrate_kernel`; a problem with only a
+    Python ``grad`` (a :class:`~heavyball.problems.CustomProblem`), or a
+    system with a feature the kernel does not know, runs in the NumPy loop,
+    which defines the semantics: same numbers, microseconds per step instead
+    of nanoseconds (see ``docs/performance.md``).
+
     Examples
     --------
     >>> import heavyball as hb

@@ -395,6 +395,15 @@ def optimize(problem, optimizer, x0, *, n_steps, lr_schedule=None, momentum_sche
         it (zeros before PyTorch creates it; None for ``GD``), ``t`` the step
         index and ``step = 1.0``.
 
+    Notes
+    -----
+    ``GD``, ``SGD``, ``KerasSGD`` and ``EMAMomentum`` on a built-in problem run
+    in the compiled kernel :func:`heavyball.kernels.optimize_kernel`, with the
+    schedules, restarts and gradient noise evaluated into arrays first (the
+    same numbers as the NumPy loop, the noise drawn from the same stream);
+    ``Adam``, ``stochastic=True`` and problems with only a Python ``grad`` run
+    in the NumPy loop.
+
     Examples
     --------
     >>> import heavyball as hb

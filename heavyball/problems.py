@@ -70,8 +70,17 @@ class Problem:
         CompiledProblem or None
             A kind code and float64 parameter arrays (see
             :mod:`heavyball._kinds`) for which compiled ``value`` and ``grad``
-            exist. None for user-defined problems (and subclasses that change
-            a formula): those run on the pure-Python path.
+            exist. None for user-defined problems (and subclasses, which may
+            change a formula): those run on the pure-Python path.
+
+        Examples
+        --------
+        >>> import heavyball as hb
+        >>> cp = hb.Rosenbrock().compiled()
+        >>> cp.scalars, cp.value([1.0, 1.0]), cp.grad([0.0, 0.0])
+        (array([  1., 100.]), 0.0, array([-2.,  0.]))
+        >>> hb.CustomProblem(1, lambda x: x[0] ** 2, lambda x: 2 * x).compiled() is None
+        True
         """
         return None
 

@@ -413,7 +413,8 @@ def _summarise(problem, xf, dead, xstar, use_grad, d0, n):
         with np.errstate(all="ignore"):
             value = np.asarray(problem.value(x), dtype=np.float64).reshape(-1)
             e = np.asarray(problem.grad(x), dtype=np.float64) if use_grad else x - xstar
-            r = (_norms(e) / d0) ** (1.0 / n)
+            # exp(log / n): (dist / d0) itself may overflow for a far but bounded point
+            r = np.exp((np.log(_norms(e)) - math.log(d0)) / n)
         ok = np.isfinite(value) & np.isfinite(r)
         loss[live[ok]] = value[ok]
         rate[live[ok]] = r[ok]
