@@ -103,8 +103,8 @@ def main():
            [("torch loop / library", per["torch.optim.SGD loop"] / per["library"], lambda r: r >= 20.0),
             ("torch loop / library with schedule, restarts, noise",
              per["torch.optim.SGD loop"] / per["library, schedule + restarts + noise"], lambda r: r >= 20.0),
-            ("torch loop / NumPy loop over step()", per["torch.optim.SGD loop"] / per["NumPy loop over SGD.step"],
-             None)])
+            ("torch loop / NumPy loop over step()",
+             per["torch.optim.SGD loop"] / per["NumPy loop over SGD.step"], None)])
 
 
 if __name__ == "__main__":

@@ -266,5 +266,6 @@ def test_the_constants_of_the_kernel_and_the_numpy_backend_agree():
     from heavyball import kernels
 
     assert kernels.FLUSH_BELOW == sweep_module.FLUSH_BELOW == np.finfo(float).tiny
+    assert kernels.FLUSH_EVERY == sweep_module.FLUSH_EVERY
     assert kernels.DISTANCE_FLOOR == sweep_module.DISTANCE_FLOOR
     assert kernels.BOUND == sweep_module.DIVERGENCE_BOUND
