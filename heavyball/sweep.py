@@ -283,10 +283,14 @@ def _tolerance_scale(tol, d0):
 
 
 def _norms(e):
-    """Euclidean norm of each row, without underflow (scaled by the largest entry)."""
-    m = np.max(np.abs(e), axis=1)
-    safe = np.where(m > 0, m, 1.0)
-    return np.where(m > 0, safe * np.sqrt(np.sum((e / safe[:, None]) ** 2, axis=1)), 0.0)
+    """Euclidean norm of each row; rows whose squares could under- or overflow use ``hypot``."""
+    with np.errstate(all="ignore"):
+        sq = np.einsum("ij,ij->i", e, e)
+        out = np.sqrt(sq)
+        risky = ~((sq > 1e-290) & (sq < 1e290))
+        if risky.any():
+            out[risky] = np.hypot.reduce(np.abs(e[risky]), axis=1)
+    return out
 
 
 def _problem_params(problem):
@@ -411,7 +415,7 @@ def _summarise(problem, xf, dead, xstar, use_grad, d0, n):
     rate = np.full(len(dead), np.inf)
     live = np.flatnonzero(~dead)
     if live.size:
-        x = xf[live]
+        x = xf if live.size == len(dead) else xf[live]
         with np.errstate(all="ignore"):
             value = np.asarray(problem.value(x), dtype=np.float64).reshape(-1)
             e = np.asarray(problem.grad(x), dtype=np.float64) if use_grad else x - xstar
