@@ -18,16 +18,21 @@ if ROOT not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, ROOT)
 
 
-def best_times(contenders, repeats=7):
-    """``{name: min seconds}`` over ``repeats`` interleaved rounds (after one warm-up call each)."""
+def best_times(contenders, repeats=7, clock=time.perf_counter):
+    """``{name: min seconds}`` over ``repeats`` interleaved rounds (after one warm-up call each).
+
+    ``clock`` is wall time by default; ``time.process_time`` (CPU seconds of
+    all threads of this process) is less sensitive to other processes taking
+    a core away from a parallel kernel.
+    """
     for fn in contenders.values():
         fn()
     best = {name: float("inf") for name in contenders}
     for _ in range(repeats):
         for name, fn in contenders.items():
-            t = time.perf_counter()
+            t = clock()
             fn()
-            best[name] = min(best[name], time.perf_counter() - t)
+            best[name] = min(best[name], clock() - t)
     return best
 
 
