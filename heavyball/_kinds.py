@@ -36,15 +36,6 @@ SADDLE = 5
 PLATEAU = 6
 LESSARD = 7
 
-KIND_NAMES = {
-    DENSE_QUADRATIC: "dense_quadratic",
-    DIAGONAL_QUADRATIC: "diagonal_quadratic",
-    ROSENBROCK: "rosenbrock",
-    DOUBLE_WELL: "double_well",
-    SADDLE: "saddle",
-    PLATEAU: "plateau",
-    LESSARD: "lessard",
-}
 
 EMPTY = np.empty(0, dtype=np.float64)
 
