@@ -9,13 +9,17 @@ that the discriminant keeps its sign where it matters (a product of factors
 instead of a difference of nearly equal numbers), and from them the roots and
 the largest root modulus without any eigen-solver.
 
-Everything here works on float64 arrays of eigenvalues; validation happens in
-the public functions.
+The coefficient functions work on validated float64 arrays; the ``check_*``
+helpers at the end are the validation shared by the public functions.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from . import _validation as _v
+from .integrators import METHODS
+from .problems import Quadratic
 
 #: Optimiser names accepted by the spectral functions.
 OPTIMIZER_METHODS = ("gd", "heavy_ball", "nesterov")
@@ -52,7 +56,32 @@ def optimizer_coefficients(lam, lr, beta, method):
     The factored discriminants vanish exactly where the roots coincide, so
     their sign (complex or real roots) is decided to relative rounding of
     each factor rather than to absolute rounding of ``T^2``.
+
+    Raises
+    ------
+    ValueError
+        When ``lr lambda`` is so large that a coefficient overflows float64.
     """
+    with np.errstate(over="ignore", invalid="ignore"):
+        return finite_modes(*_optimizer_coefficients(lam, lr, beta, method))
+
+
+def finite_or_raise(values, what):
+    """Return ``values`` if all finite, else raise a ValueError saying ``what`` overflowed."""
+    if not np.all(np.isfinite(values)):
+        raise ValueError(f"{what} overflows float64; the inputs are too large for this analysis")
+    return values
+
+
+def finite_modes(T, D, disc):
+    """Return ``(T, D, disc)``, or raise when one of them overflowed."""
+    if not (np.all(np.isfinite(T)) and np.all(np.isfinite(D)) and np.all(np.isfinite(disc))):
+        raise ValueError("`lr` times the largest |eigenvalue| is too large: the mode polynomial "
+                         "overflows float64 (such a mode diverges at once)")
+    return T, D, disc
+
+
+def _optimizer_coefficients(lam, lr, beta, method):
     a, beta = np.broadcast_arrays(np.multiply(lr, lam), np.asarray(beta, dtype=np.float64))
     if method == "gd":
         T = 1.0 - a
@@ -77,9 +106,10 @@ def explicit_euler_coefficients(lam, mass, friction, step):
     and ``disc = (1 - beta)^2 - 4 h^2 lambda/m``.
     """
     beta = 1.0 - step * friction / mass
-    a = step * step * lam / mass
-    T = np.full_like(a, 1.0 + beta)
-    return T, beta + a, (1.0 - beta) ** 2 - 4.0 * a
+    with np.errstate(over="ignore", invalid="ignore"):
+        a = step * step * lam / mass
+        T = np.full_like(a, 1.0 + beta)
+        return finite_modes(T, beta + a, (1.0 - beta) ** 2 - 4.0 * a)
 
 
 def roots_from_coefficients(T, D, disc):
@@ -97,6 +127,10 @@ def roots_from_coefficients(T, D, disc):
     ``q = (T + sign(T) sqrt(disc)) / 2`` and ``D / q`` (``q`` is a sum of
     terms of one sign, so neither root loses digits to cancellation).
     """
+    return _roots(T, D, disc)
+
+
+def _roots(T, D, disc):
     out = np.empty(T.shape + (2,), dtype=np.complex128)
     cplx = disc < 0.0
     half_im = 0.5 * np.sqrt(np.where(cplx, -disc, 0.0))
@@ -127,3 +161,57 @@ def dominant_modulus(T, D, disc):
     return np.where(disc <= 0.0, complex_or_double, real)
 
 
+# ----------------------------------------------------------------------------- validation
+
+def check_method(method):
+    return _v.choice("method", method, list(OPTIMIZER_METHODS))
+
+
+def check_eigenvalues(eigenvalues):
+    """Float64 copy of a scalar or 1-D array, and whether the input was a scalar."""
+    scalar = np.ndim(eigenvalues) == 0
+    lam = _v.vector("eigenvalues", np.reshape(eigenvalues, -1) if scalar else eigenvalues)
+    if lam.size == 0:
+        raise ValueError("`eigenvalues` must be non-empty")
+    return lam, scalar
+
+
+def check_rates(lr, momentum, method):
+    lr = _v.real("lr", lr, low=0.0)
+    beta = _v.real("momentum", momentum)
+    if method == "gd" and beta != 0.0:
+        raise ValueError(f"`momentum` must be 0 for method 'gd', got {momentum!r}")
+    return lr, beta
+
+
+def check_hessian(H):
+    """Dense symmetric float64 Hessian from an array or a :class:`~heavyball.Quadratic`."""
+    if isinstance(H, Quadratic):
+        return np.diag(H.hessian_diagonal) if H.is_diagonal else np.array(H.H)
+    try:
+        H = np.array(H, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"`H` must be a square array of real numbers, got {H!r}") from exc
+    if H.ndim != 2 or H.shape[0] != H.shape[1] or H.shape[0] == 0:
+        raise ValueError(f"`H` must be a non-empty square matrix, got shape {H.shape}")
+    if not np.all(np.isfinite(H)):
+        raise ValueError("`H` must be finite")
+    scale = max(float(np.max(np.abs(H))), np.finfo(float).tiny)
+    if float(np.max(np.abs(H - H.T))) > 1e-12 * scale:
+        raise ValueError("`H` must be symmetric (a Hessian)")
+    return 0.5 * (H + H.T)
+
+
+def check_physical(mass, friction, step, method):
+    m = _v.real("mass", mass, low=0.0)
+    if callable(friction):
+        raise ValueError("`friction` must be a constant: a time-dependent friction has no fixed iteration matrix")
+    gamma = _v.real("friction", friction, low=0.0)
+    h = _v.real("step", step, low=0.0, low_open=True)
+    _v.choice("method", method, list(METHODS))
+    if m == 0.0:
+        if method != "explicit_euler":
+            raise ValueError(f"mass = 0 (gradient flow) is integrated by 'explicit_euler' only, got {method!r}")
+        if gamma == 0.0:
+            raise ValueError("`friction` must be > 0 when mass = 0, got 0.0")
+    return m, gamma, h

@@ -609,10 +609,22 @@ def test_continuous_limit_breaks_down_at_the_optimal_heavy_ball():
     # lambda = L: double root -9/11 (sign flipping); exp(h s) is a complex pair of modulus e^(-h gamma/2)
     np.testing.assert_allclose(lim.discrete[1], [-9 / 11, -9 / 11], atol=1e-7)
     np.testing.assert_allclose(np.abs(lim.predicted[1]), math.exp(-p.step * p.friction / 2), rtol=1e-12)
-    assert lim.error[1] > 0.5
-    # stability lost: symplectic Euler with light friction leaves the unit disc past h sqrt(lambda) ~ 2
-    big = spectral.continuous_limit(1.0, 1.0, 0.1, 2.1, "symplectic_euler")
-    assert np.max(np.abs(big.discrete)) > 1.0 > np.max(np.abs(big.predicted))
+    np.testing.assert_allclose(lim.predicted[1], [-0.201370 + 0.823382j, -0.201370 - 0.823382j], atol=1e-6)
+    assert lim.error[1] == pytest.approx(1.0288, abs=1e-4)  # the numbers quoted in docs/spectral.md
+    # stability lost: light friction (gamma = 0.1) is stable while h^2 < 2 + 2 (1 - 0.1 h), h < 1.9025
+    edge = (-0.1 + math.sqrt(0.01 + 4.0))
+    assert spectral.physical_spectral_radius(1.0, 1.0, 0.1, edge - 1e-6, "symplectic_euler") < 1.0
+    assert spectral.physical_spectral_radius(1.0, 1.0, 0.1, edge + 1e-6, "symplectic_euler") > 1.0
+    big = spectral.continuous_limit(1.0, 1.0, 0.1, 2.0, "symplectic_euler")
+    assert np.min(big.discrete.real) == pytest.approx(-1.7403, abs=1e-4)
+    assert np.max(np.abs(big.predicted)) == pytest.approx(math.exp(-0.1), rel=1e-12) and edge == pytest.approx(
+        1.9025, abs=1e-4)
+    # overdamped (gamma = 3): a negative root from h = 1/3 on, unstable from h = sqrt(13) - 3
+    for h, negative, stable in ((1 / 3 - 1e-6, False, True), (1 / 3 + 1e-6, True, True),
+                                (math.sqrt(13) - 3 - 1e-6, True, True), (math.sqrt(13) - 3 + 1e-6, True, False)):
+        z = spectral.physical_mode_roots(1.0, 1.0, 3.0, h, "symplectic_euler")
+        assert (np.min(z.real) < 0) == negative and (np.max(np.abs(z)) < 1) == stable
+        assert np.all(spectral.continuous_limit(1.0, 1.0, 3.0, h).predicted.real > 0)
 
 
 def test_continuous_limit_mass_zero_and_scalar():
@@ -707,6 +719,30 @@ def test_errors_name_the_parameter():
         spectral.regime_boundaries(1)
     with pytest.raises(ValueError, match="lr"):
         spectral.regime(1.0, -1.0, 0.5)
+
+
+def test_overflowing_inputs_raise_instead_of_warning():
+    # the test configuration turns RuntimeWarning into an error, so these also check "no warning"
+    for method, beta in (("gd", 0.0), ("heavy_ball", 0.5), ("nesterov", 0.5)):
+        with pytest.raises(ValueError, match="overflows"):
+            spectral.spectral_radius([1e300, 1.0], 1e10, beta, method)
+        with pytest.raises(ValueError, match="overflows"):
+            spectral.mode_roots([1e300], 1e10, beta, method)
+        with pytest.raises(ValueError, match="overflows"):
+            spectral.iteration_matrix([[1e300]], 1e10, beta, method)
+    with pytest.raises(ValueError, match="overflows"):
+        spectral.regime(1e300, 1e10, 0.5)
+    with pytest.raises(ValueError, match="overflows"):
+        spectral.physical_mode_roots(1e300, 1.0, 1.0, 1e10, "explicit_euler")
+    with pytest.raises(ValueError, match="overflows"):
+        spectral.physical_spectral_radius(1e300, 0.0, 1e-10, 1e10, "explicit_euler")
+    with pytest.raises(ValueError, match="overflows"):
+        spectral.continuous_roots(1.0, 1e-320, 1.0)
+    with pytest.raises(ValueError, match="exp"):
+        spectral.continuous_limit(-1e6, 1.0, 0.0, 1.0)  # a saddle mode over a long step
+    # large but representable: a finite radius, and transient norms that run to inf without warning
+    g = spectral.transient_growth([1e60], 1e60, 0.5, n_steps=5)  # rho ~ 1e120
+    assert np.isfinite(g.rho) and np.isinf(g.norm[-1])
 
 
 # ----------------------------------------------------------------------------- docs
