@@ -392,6 +392,24 @@ def test_explicit_euler_without_friction_always_diverges(h):
     np.testing.assert_allclose(energy[1:] / energy[:-1], 1 + h * h, rtol=1e-12)
 
 
+@given(h=st.floats(0.01, 3.0), lam=st.floats(0.001, 50.0), gamma=st.floats(0.0, 20.0))
+def test_explicit_euler_stability_conditions(h, lam, gamma):
+    # Jury for s^2 - (1 + beta) s + beta + a (m = 1, beta = 1 - h gamma, a = h^2 lambda):
+    # D < 1 <=> h lambda < gamma (API.md's "h < gamma / lambda_max"), and 1 + T + D > 0
+    # <=> h gamma < 2 + h^2 lambda / 2, which API.md's condition does not imply
+    margins = (gamma - h * lam, 2 + h * h * lam / 2 - h * gamma)
+    assume(all(abs(x) > 1e-6 for x in margins))
+    rho = spectral.physical_spectral_radius(lam, 1.0, gamma, h, "explicit_euler")
+    assume(abs(rho - 1) > 1e-9)
+    assert (rho < 1) == (margins[0] > 0 and margins[1] > 0)
+
+
+def test_explicit_euler_needs_more_than_h_below_gamma_over_lambda():
+    # h = 0.5 < gamma / lambda_max = 10, yet a root near -4: h gamma/m = 5 > 2 + h^2 lambda/(2m)
+    assert spectral.physical_spectral_radius([0.01, 1.0], 1.0, 10.0, 0.5, "explicit_euler") == pytest.approx(
+        3.9995, abs=1e-4)
+
+
 def test_physical_maps_agree_with_optimizer_roots():
     # symplectic Euler = heavy ball with lr = h^2/m, beta = 1 - h gamma/m (the map of heavyball.maps)
     lam = np.array([0.5, 2.0, 9.0])
