@@ -185,7 +185,7 @@ def worst_quadratic(method, lr, momentum, mu, L, n_steps):
     eigenvalue (``p_0 = p_{-1} = 1``, then the method's recurrence), so the
     ratio is a convex combination of ``p_N(lambda_i)^2`` and its maximum over
     quadratics is ``max p_N(lambda)^2`` over ``lambda`` in ``[mu, L]``. That
-    maximum sits at an end point or at a real root of ``(p_N^2)'``; the
+    maximum sits at an end point or at a real root of ``p_N'``; the
     polynomial is built in the Chebyshev basis of ``[mu, L]``, where it is well
     conditioned, and the candidates are compared exactly.
 
@@ -203,11 +203,10 @@ def worst_quadratic(method, lr, momentum, mu, L, n_steps):
     x_prev = x = Chebyshev([1.0], domain=[mu, L])
     for _ in range(n):
         x_prev, x = x, _next(method, lr, beta, lambda p: lam * p, x, x_prev)
-    sq = x * x
-    roots = sq.deriv().roots()
+    roots = x.deriv().roots() if n > 1 else np.empty(0)  # (p^2)' = 2 p p': maxima where p' = 0
     real = roots[np.abs(roots.imag) <= 1e-9 * (L - mu)].real
     candidates = np.concatenate([[mu, L], np.clip(real, mu, L)])
-    return float(np.max(sq(candidates)))
+    return float(np.max(x(candidates) ** 2))
 
 
 def _scalar_run(method, lr, beta, lam, n):

@@ -112,6 +112,7 @@ def test_su_boyd_candes_bound_on_convex_problems(name, problem, x0):
     xstar, fstar = problem.minimizer, problem.min_value
     r0 = 2.0 * np.sum((np.asarray(x0) - xstar) ** 2)
     gap = ref.loss - fstar
+    assert np.all(gap >= -1e-12)  # f* really is the minimum (a wrong one would fake or break the bound)
     # the series start puts E(t0) within O(t0^4) of r0, and the solver errs ~1e-10
     assert np.all(t**2 * gap <= r0 * (1 + 1e-8) + 1e-9)
     energy = t**2 * gap + 2.0 * np.sum((ref.x + 0.5 * t[:, None] * ref.v - xstar) ** 2, axis=1)
