@@ -82,7 +82,7 @@ class InverseTime:
     def __call__(self, t):
         with np.errstate(divide="ignore", invalid="ignore"):  # t = 0 gives inf, rejected by the system
             out = self.constant + self.coefficient / np.asarray(t, dtype=np.float64)
-        return out[()] if out.ndim == 0 else out
+        return float(out) if out.ndim == 0 else out
 
     def __eq__(self, other):
         return isinstance(other, InverseTime) and (self.coefficient, self.constant) == (

@@ -192,8 +192,8 @@ def worst_quadratic(method, lr, momentum, mu, L, n_steps):
     Examples
     --------
     >>> from heavyball.worst_case import worst_quadratic
-    >>> round(worst_quadratic("heavy_ball", 1 / 9, 4 / 9, 1.0, 25.0, 1), 12)  # (1 - 25/9)^2
-    3.160493827161
+    >>> round(worst_quadratic("heavy_ball", 1 / 9, 4 / 9, 1.0, 25.0, 1), 10)  # (1 - 25/9)^2
+    3.1604938272
     """
     lr, beta, mu, L, n = _validate(method, lr, momentum, mu, L, n_steps)
     if mu == L:

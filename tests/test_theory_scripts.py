@@ -73,3 +73,13 @@ def test_worst_case_study(tmp_path):
     assert np.all(np.diff(worst) > 0) and quad[-1] < 1 < worst[0]
     assert np.all(worst >= out["lessard"] * (1 - 1e-6))
     assert math.isclose(worst[0], (1 - 25 / 9) ** 2, rel_tol=1e-6)
+
+
+def test_theory_page_examples_run(monkeypatch, tmp_path):
+    import doctest
+
+    monkeypatch.chdir(tmp_path)
+    page = Path(__file__).resolve().parent.parent / "docs" / "theory-beyond.md"
+    result = doctest.testfile(str(page), module_relative=False, verbose=False, report=True,
+                              optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0

@@ -157,3 +157,15 @@ def test_nesterov_at_its_tuning_grows_then_contracts(pepit):
     lr, beta = TUNED["nesterov"]
     values = [hb.worst_case("nesterov", lr, beta, MU, L, n) for n in (4, 8, 12)]
     assert values[0] > 1 and values[0] > values[1] > values[2] and values[2] < 0.5
+
+
+@pytest.mark.pep
+def test_nesterov_textbook_tuning_respects_the_estimate_sequence_bound(pepit):
+    # Nesterov (2004, thm 2.2.3), lr = 1/L, beta = (sqrt k - 1)/(sqrt k + 1), y0 = x0:
+    # f(x_N) - f* <= (1 - 1/sqrt k)^N (f(x0) - f* + mu/2 |x0 - x*|^2), hence
+    # |x_N - x*|^2 <= (1 + kappa) (1 - 1/sqrt kappa)^N |x0 - x*|^2: an upper bound from theory.
+    beta = (math.sqrt(KAPPA) - 1) / (math.sqrt(KAPPA) + 1)
+    for n in (2, 6, 10):
+        worst = hb.worst_case("nesterov", 1 / L, beta, MU, L, n)
+        assert worst <= (1 + KAPPA) * (1 - 1 / math.sqrt(KAPPA)) ** n
+        assert worst >= worst_quadratic("nesterov", 1 / L, beta, MU, L, n) * (1 - SDP_RTOL)
