@@ -39,7 +39,6 @@ from scipy import special
 
 from . import _validation as _v
 from .integrators import integrate
-from .optimizers import SGD, optimize
 from .reference import solve_reference
 from .system import DampedParticle
 
@@ -479,8 +478,10 @@ def accelerated_ode(method, problem, lr, *, mu=None, resolution="high"):
     >>> import heavyball as hb
     >>> from heavyball.odes import accelerated_ode
     >>> ode = accelerated_ode("nag_sc", hb.Quadratic.diagonal([1.0, 100.0]), 1e-4, mu=1.0)
-    >>> ode.system
-    DampedParticle(Quadratic(eigenvalues=array([  1., 100.])), mass=1.0, friction=2.0, hessian_damping=0.01, gradient_scale=1.01)
+    >>> ode.system.friction, ode.system.hessian_damping, ode.system.gradient_scale
+    (2.0, 0.01, 1.01)
+    >>> float(ode.time_of(3))  # iterate 3 at 3 sqrt(s)
+    0.03
     """
     _v.choice("method", method, ACCELERATED_METHODS)
     _v.choice("resolution", resolution, ("high", "low"))

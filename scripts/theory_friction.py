@@ -88,7 +88,8 @@ def main(argv=None):
     fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(11.0, 4.0), layout="constrained")
     colors = dict(zip(SCHEMES, ("#D55E00", "#009E73", "#0072B2")))
     x = np.linspace(0.0, 3.0, 200 if args.quick else 600)
-    betas = {"symplectic_euler": 1 - x, "conformal_symplectic_euler": np.exp(-x), "implicit_friction_euler": 1 / (1 + x)}
+    betas = {"symplectic_euler": 1 - x, "conformal_symplectic_euler": np.exp(-x),
+             "implicit_friction_euler": 1 / (1 + x)}
     for method, label in SCHEMES.items():
         ax0.plot(x, betas[method], color=colors[method], label=rf"$\beta$, {label}")
     ax0.plot([], [], " ", label=r"$\mathrm{lr}\,m/h^2$: 1, 1, and $\beta$ for implicit friction")

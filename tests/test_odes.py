@@ -227,7 +227,8 @@ def tracking_exponents(problem, method, mu):
     steps, rows = [1e-3, 1e-4, 1e-5], []
     for s in steps:
         run = iterates(method, problem, [1.0, -0.5], s, int(round(5.0 / math.sqrt(s))), mu=mu)
-        row = [accelerated_ode(method, problem, s, mu=mu, resolution=res).tracking_error(run) for res in ("high", "low")]
+        row = [accelerated_ode(method, problem, s, mu=mu, resolution=res).tracking_error(run)
+               for res in ("high", "low")]
         if method != "nag_c":
             other = "nag_sc" if method == "heavy_ball" else "heavy_ball"
             row.append(accelerated_ode(other, problem, s, mu=mu).tracking_error(run))

@@ -11,7 +11,8 @@ from heavyball.worst_case import worst_quadratic
 
 MU, L = 1.0, 25.0
 KAPPA = L / MU
-HB_LR, HB_BETA = 4 / (math.sqrt(L) + math.sqrt(MU)) ** 2, ((math.sqrt(L) - math.sqrt(MU)) / (math.sqrt(L) + math.sqrt(MU))) ** 2
+HB_LR = 4 / (math.sqrt(L) + math.sqrt(MU)) ** 2
+HB_BETA = ((math.sqrt(L) - math.sqrt(MU)) / (math.sqrt(L) + math.sqrt(MU))) ** 2
 NES_LR = 4 / (3 * L + MU)
 NES_BETA = (math.sqrt(3 * KAPPA + 1) - 2) / (math.sqrt(3 * KAPPA + 1) + 2)
 TUNED = {"gd": (2 / (L + MU), 0.0), "heavy_ball": (HB_LR, HB_BETA), "nesterov": (NES_LR, NES_BETA)}
