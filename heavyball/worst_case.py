@@ -80,7 +80,8 @@ def worst_case(method, lr, momentum, mu, L, n_steps, *, solver="CLARABEL"):
     momentum : float in [0, 1)
         ``beta`` (0 for ``"gd"``).
     mu : float in [0, L]
-        Strong-convexity modulus (0: merely convex).
+        Strong-convexity modulus (0: merely convex; ``mu = L`` leaves only
+        ``L/2 |x - x*|^2``, answered by :func:`worst_quadratic` without PEPit).
     L : float > 0
         Lipschitz constant of the gradient.
     n_steps : int >= 1
@@ -128,6 +129,8 @@ def worst_case(method, lr, momentum, mu, L, n_steps, *, solver="CLARABEL"):
     0.852071
     """
     lr, beta, mu, L, n = _validate(method, lr, momentum, mu, L, n_steps)
+    if mu == L:  # the class is {L/2 |x - x*|^2 + c}; PEPit's interpolation conditions divide by L - mu
+        return worst_quadratic(method, lr, beta, mu, L, n)
     solver = str(solver)
     PEP, SmoothStronglyConvexFunction = _import_pepit()
     problem = PEP()

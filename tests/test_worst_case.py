@@ -102,6 +102,8 @@ def test_validation_and_import_error_without_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "PEPit.functions", None)
     with pytest.raises(ImportError, match=r"extra 'pep'.*pip install 'heavyball-dynamics\[pep\]'"):
         hb.worst_case("gd", 0.1, 0.0, MU, L, 3)
+    # mu = L: one function up to shifts, no SDP: e1 = 1 - 0.1 * 4 = 0.6, e2 = 0.6 * 1.1 - 0.5 = 0.16
+    assert hb.worst_case("heavy_ball", 0.1, 0.5, 4.0, 4.0, 2) == pytest.approx(0.16**2, rel=1e-14)
 
 
 # ---------------------------------------------------------------- PEPit (optional extra)
