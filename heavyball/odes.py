@@ -370,6 +370,20 @@ class AcceleratedODE:
         The step ``s`` of the method modelled.
     t_start : float
     time_offset : float
+
+    Examples
+    --------
+    Heavy ball follows its high-resolution ODE to order ``s``, the shared
+    low-resolution one only to order ``sqrt(s)``:
+
+    >>> import heavyball as hb
+    >>> from heavyball.odes import accelerated_ode, iterates
+    >>> q = hb.Quadratic.diagonal([1.0, 10.0])
+    >>> run = iterates("heavy_ball", q, [1.0, 1.0], 1e-4, 500, mu=1.0)  # up to t = 5
+    >>> high = accelerated_ode("heavy_ball", q, 1e-4, mu=1.0).tracking_error(run)
+    >>> low = accelerated_ode("heavy_ball", q, 1e-4, mu=1.0, resolution="low").tracking_error(run)
+    >>> bool(high < 2e-4), bool(low > 50 * high)
+    (True, True)
     """
 
     system: DampedParticle
