@@ -83,3 +83,15 @@ def test_theory_page_examples_run(monkeypatch, tmp_path):
     result = doctest.testfile(str(page), module_relative=False, verbose=False, report=True,
                               optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_friction_radii_agree_with_the_physical_iteration_matrix():
+    spectral = pytest.importorskip("heavyball.spectral", reason="heavyball.spectral lands with the spectral issue")
+    module = runpy.run_path(str(SCRIPTS / "theory_friction.py"), run_name="heavyball_theory")
+    lam, gamma = module["LAM"], module["GAMMA"]
+    for method in module["SCHEMES"]:
+        for h in (0.1, 0.45, 0.8, 1.3, 3.0):  # explicit friction has beta < 0 beyond h gamma = 1
+            M = spectral.physical_iteration_matrix(np.array([[lam]]), 1.0, gamma, h, method)
+            rho = float(np.max(np.abs(np.linalg.eigvals(M))))
+            assert rho == pytest.approx(module["radius"](method, h), rel=1e-9), (method, h)
+            assert np.linalg.det(M) == pytest.approx(module["coefficients"](method, h)[1], rel=1e-12)

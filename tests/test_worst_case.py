@@ -172,3 +172,16 @@ def test_nesterov_textbook_tuning_respects_the_estimate_sequence_bound(pepit):
         worst = hb.worst_case("nesterov", 1 / L, beta, MU, L, n)
         assert worst <= (1 + KAPPA) * (1 - 1 / math.sqrt(KAPPA)) ** n
         assert worst >= worst_quadratic("nesterov", 1 / L, beta, MU, L, n) * (1 - SDP_RTOL)
+
+
+def test_worst_quadratic_agrees_with_the_spectral_iteration_matrix():
+    spectral = pytest.importorskip("heavyball.spectral", reason="heavyball.spectral lands with the spectral issue")
+    lam = np.linspace(MU, L, 2001)
+    for method, (lr, beta) in TUNED.items():
+        R = np.array([spectral.iteration_matrix(np.array([[li]]), lr, beta, method) for li in lam])
+        start = np.ones((len(lam), R.shape[1], 1))  # from rest: e_0 = e_{-1} = 1 (the x_k of Nesterov)
+        for n in (3, 9):
+            e_n = (np.linalg.matrix_power(R, n) @ start)[:, 0, 0]
+            grid = float(np.max(e_n**2))
+            exact = worst_quadratic(method, lr, beta, MU, L, n)
+            assert grid <= exact * (1 + 1e-11) and exact <= grid * (1 + 1e-3), (method, n)
