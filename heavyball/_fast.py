@@ -17,9 +17,16 @@ from ._recording import n_records
 from .system import DampedParticle
 from .trajectory import DIVERGENCE_BOUND, MESSAGES, Trajectory
 
-#: The instance fields of a DampedParticle the integrator kernel understands.
-#: A system with any other field (a new physical feature) uses the NumPy loop.
-SUPPORTED_SYSTEM_FIELDS = frozenset({"problem", "mass", "friction"})
+#: The instance fields of a DampedParticle the integrator kernel understands,
+#: with the one value it supports (None: any valid value). A system with any
+#: other field (a new physical feature) or another value uses the NumPy loop.
+SUPPORTED_SYSTEM_FIELDS = {
+    "problem": None,
+    "mass": None,
+    "friction": None,
+    "hessian_damping": 0.0,  # high-resolution ODE terms (off)
+    "gradient_scale": 1.0,
+}
 
 #: Rows of gradient noise drawn at a time are capped so the chunk holds at
 #: most this many numbers (32 MiB), whatever the dimension.
@@ -40,8 +47,12 @@ def compiled_problem(problem):
 
 def integrate_supported(system):
     """The compiled problem when the integrator kernel can run ``system``, else None."""
-    if type(system) is not DampedParticle or set(vars(system)) != SUPPORTED_SYSTEM_FIELDS:
+    if type(system) is not DampedParticle or set(vars(system)) != set(SUPPORTED_SYSTEM_FIELDS):
         return None
+    for name, value in SUPPORTED_SYSTEM_FIELDS.items():
+        given = getattr(system, name)
+        if value is not None and (callable(given) or given != value):
+            return None
     return compiled_problem(system.problem)
 
 

@@ -304,9 +304,11 @@ def test_what_the_kernels_do_not_support_falls_back_to_numpy():
         pass
 
     extra = hb.DampedParticle(q, 1.0, 1.0)
-    extra.hessian_damping = 0.5
+    extra.a_future_feature = 0.5
     assert _fast.integrate_supported(Extended(q, 1.0, 1.0)) is None
     assert _fast.integrate_supported(extra) is None
+    for kw in (dict(hessian_damping=0.5), dict(gradient_scale=2.0), dict(gradient_scale=lambda t: 1.0)):
+        assert _fast.integrate_supported(hb.DampedParticle(q, 1.0, 1.0, **kw)) is None
     assert _fast.optimize_supported(q, hb.Adam(1e-2)) is None
     assert _fast.optimize_supported(custom, hb.SGD(1e-2)) is None
 
