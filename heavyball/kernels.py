@@ -46,8 +46,8 @@ A state with a coordinate of ``x`` or ``v`` beyond :data:`DIVERGENCE_BOUND`
 (``1e50``), or not finite, ends a run (status -1). The integrator kernel
 updates the state in place and, when a step diverges, recovers the last good
 state by replaying the steps since the last recorded state (recorded states
-are exact copies and the steps are deterministic), so no second copy of a
-large state is ever written.
+are exact copies and the steps are deterministic), so a large state needs no
+second buffer. (Two-dimensional problems keep the state in registers.)
 """
 
 from __future__ import annotations
@@ -838,7 +838,8 @@ def sweep_kernel(method, kind, s, v1, v2, x0, xstar, use_grad, scale, thr2, lrs,
     lrs, moms : ndarray
     p0, p1, n : int
     steps : ndarray of int64, shape (p1 - p0,)
-        First ``k`` in ``0..n`` with ``|x_k - x*|^2 <= thr2``, -1 if none.
+        First ``k`` in ``0..n`` at which the (scaled) tolerance test holds,
+        -1 if none.
     dead : ndarray of bool, shape (p1 - p0,)
         True where a coordinate of ``x`` or of the buffer became non-finite or
         exceeded :data:`DIVERGENCE_BOUND`; the block stops once all its points

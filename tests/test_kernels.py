@@ -282,10 +282,11 @@ def test_optimize_divergence_matches(opt, every):
 
 def test_noise_is_drawn_in_bounded_chunks_with_the_same_numbers(monkeypatch):
     monkeypatch.setattr(_fast, "NOISE_CHUNK_NUMBERS", 14)  # 7 rows of 2 per chunk: many boundaries
-    opt = hb.SGD(1e-3, momentum=0.9)
-    kw = dict(n_steps=100, grad_noise=0.5, seed=3, record_every=3)
-    assert_same(hb.optimize(hb.Rosenbrock(), opt, [-1.0, 1.0], **kw),
-                _numpy_optimize(hb.Rosenbrock(), opt, [-1.0, 1.0], **kw), exact=True)
+    for opt in (hb.SGD(1e-3, momentum=0.9), hb.KerasSGD(1e-3, momentum=0.9)):
+        for restart in (None, 7, 5):  # restarts on and off the chunk boundaries
+            kw = dict(n_steps=100, grad_noise=0.5, seed=3, record_every=3, restart_every=restart)
+            assert_same(hb.optimize(hb.Rosenbrock(), opt, [-1.0, 1.0], **kw),
+                        _numpy_optimize(hb.Rosenbrock(), opt, [-1.0, 1.0], **kw), exact=True)
 
 
 # ---------------------------------------------------------------- dispatch
