@@ -3,7 +3,7 @@
 A built-in problem that the Numba kernels can run describes itself by a
 :class:`CompiledProblem`: an integer ``kind`` that selects the formula and
 three float64 arrays holding its parameters. The compiled value and gradient
-(:mod:`heavyball._compiled`) dispatch on ``kind`` inside one function, so every
+(:mod:`heavyball.kernels`) dispatch on ``kind`` inside one function, so every
 kernel is compiled once for all problems instead of once per problem.
 
 ==========================  ====================================  ===================  =========
@@ -68,18 +68,18 @@ class CompiledProblem(NamedTuple):
 
     def value(self, x):
         """Compiled ``L(x)`` for one point ``x`` of shape ``(dim,)``."""
-        from . import _compiled
+        from . import kernels
 
         x = _point(x, self.dim)
-        return float(_compiled.value_point(self.kind, self.scalars, self.vec1, self.vec2, x))
+        return float(kernels.value_point(self.kind, self.scalars, self.vec1, self.vec2, x))
 
     def grad(self, x):
         """Compiled ``grad L(x)`` for one point ``x`` of shape ``(dim,)``."""
-        from . import _compiled
+        from . import kernels
 
         x = _point(x, self.dim)
         g = np.empty(self.dim)
-        _compiled.grad_point(self.kind, self.scalars, self.vec1, self.vec2, x, g)
+        kernels.grad_point(self.kind, self.scalars, self.vec1, self.vec2, x, g)
         return g
 
 

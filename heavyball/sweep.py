@@ -321,7 +321,7 @@ def _show_progress(progress, work, engine):
 
 
 def _chunk_size(n_pts, dim, show):
-    from ._compiled import LANES
+    from .kernels import LANES
 
     cap = max(LANES, CHUNK_NUMBERS // max(dim, 1))
     target = max(LANES * 16, -(-n_pts // 50)) if show else n_pts

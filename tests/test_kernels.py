@@ -3,7 +3,7 @@
 Tolerances. Problems whose formulas use only ``+ - * /`` (diagonal
 quadratics, Rosenbrock, DoubleWell, Lessard) must agree bit for bit: the
 kernels repeat NumPy's operations in NumPy's order. Three things round
-differently by an ulp or so (see ``heavyball/_compiled.py``): ``pow``/``exp``
+differently by an ulp or so (see ``heavyball/kernels.py``): ``pow``/``exp``
 (NumPy's SIMD versions against libm; Saddle, Plateau), BLAS and ``einsum``
 against sequential sums (dense quadratics). Over ``N`` steps of a stable run
 such differences add up to at most about ``N`` ulps of the state's scale, so
@@ -109,6 +109,16 @@ def test_user_problems_and_subclasses_have_no_compiled_form():
     assert custom.compiled() is None
     assert Steeper().compiled() is None
     assert _fast.compiled_problem(custom) is None
+
+
+def test_constants_compiled_into_the_kernels_are_checked_against_their_sources(monkeypatch):
+    # Numba's cache does not see a change in another file: a renumbered kind code must fail loudly
+    from heavyball import kernels
+
+    kernels._check_constants()
+    monkeypatch.setattr(_kinds, "ROSENBROCK", 99)
+    with pytest.raises(ImportError, match="ROSENBROCK"):
+        kernels._check_constants()
 
 
 def test_a_diagonal_quadratic_shares_its_arrays_with_the_compiled_form():
