@@ -10,6 +10,7 @@ library published on PyPI as ``heavyball``.
 """
 
 from . import problems, schedules
+from . import diagnostics, landscapes  # landscapes registers the scenario problems
 from .integrators import METHODS, integrate
 from .maps import PhysicalParams, initial_velocity, to_optimizer, to_physical
 from .optimizers import GD, SGD, Adam, EMAMomentum, KerasSGD, optimize
@@ -31,6 +32,8 @@ __version__ = "0.1.0"
 __all__ = [
     "problems",
     "schedules",
+    "diagnostics",
+    "landscapes",
     "Quadratic",
     "Rosenbrock",
     "DoubleWell",
