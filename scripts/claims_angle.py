@@ -23,13 +23,13 @@ from heavyball.diagnostics import steps_to_tolerance, velocity_gradient_angle
 from heavyball.landscapes import Ravine
 
 RUNS = {  # name: (lr, beta)
-    "overdamped heavy ball (lr 0.001, beta 0.5)": (0.001, 0.5),
+    "overdamped heavy ball (lr 0.002, beta 0.1)": (0.002, 0.1),
     "tuned GD (lr 0.00952)": (0.00952, 0.0),
     "tuned heavy ball (lr 0.01386, beta 0.7)": (0.01386, 0.7),
 }
 
 
-def angle_stats(lr, beta, n_steps=20000):
+def angle_stats(lr, beta, n_steps=4000):
     """(angles until 1e-6, steps to 1e-6, share of steps with angle > 90) on the ravine."""
     p = Ravine()
     opt = hb.GD(lr) if beta == 0 else hb.SGD(lr, beta)

@@ -37,14 +37,14 @@ def cases(quick):
     out = {
         "ravine 100x^2 + y^2": dict(grad=lambda rng: (lambda x, k: ravine.grad(x)), x0=np.array([1.0, 1.0]),
                                      err=lambda x, k: np.linalg.norm(x, axis=1) / np.sqrt(2), tol=1e-6, stay=True,
-                                     lrs=np.geomspace(5e-4, 2.5e-2, 16 if quick else 50), seeds=1, n=1500 if quick else 3000),
+                                     lrs=np.geomspace(5e-4, 2.5e-2, 12 if quick else 50), seeds=1, n=1000 if quick else 3000),
         "Rosenbrock": dict(grad=lambda rng: (lambda x, k: rosen.grad(x)), x0=np.array([-1.2, 1.0]),
                            err=lambda x, k: np.linalg.norm(x - 1.0, axis=1) / 2.2, tol=1e-6, stay=True,
-                           lrs=np.geomspace(1e-4, 5e-3, 12 if quick else 40), seeds=1, n=2000 if quick else 20000),
+                           lrs=np.geomspace(1e-4, 5e-3, 8 if quick else 40), seeds=1, n=1500 if quick else 20000),
         "least squares, B = 16": dict(
             grad=lambda rng: (lambda x, k: ls16.stochastic_grad(x, k, rng)), x0=np.zeros(20),
             err=lambda x, k: 0.5 * np.einsum("ij,jk,ik->i", x - xs, H, x - xs), tol=0.1, stay=False,
-            lrs=np.geomspace(5e-4, 4e-2, 10 if quick else 19), seeds=3 if quick else 7, n=1500),
+            lrs=np.geomspace(5e-4, 4e-2, 7 if quick else 19), seeds=3 if quick else 7, n=400 if quick else 1500),
     }
     return out
 

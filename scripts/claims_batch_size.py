@@ -78,7 +78,7 @@ def main(argv=None):
     print(f"least squares: kappa {prob.kappa:.0f}, initial excess {0.5 * prob.minimizer @ prob.hessian_matrix @ prob.minimizer:.0f}, "
           f"trace Sigma_1(x*) = {np.trace(prob.gradient_covariance(prob.minimizer, 1)):.1f}")
     if args.quick:
-        batches, lrs, betas, n_seeds = [1, 16, 256, None], np.geomspace(3e-4, 4e-2, 9), np.array([0.0, 0.5, 0.9]), 3
+        batches, lrs, betas, n_seeds = [1, 256, None], np.geomspace(3e-4, 4e-2, 7), np.array([0.0, 0.5, 0.9]), 3
     else:
         batches = [1, 4, 16, 64, 256, None]
         lrs, betas, n_seeds = np.geomspace(1e-4, 4e-2, 13), np.array([0.0, 0.5, 0.8, 0.9, 0.95]), 7

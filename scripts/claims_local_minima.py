@@ -42,8 +42,8 @@ def crossing_shares(problem, starts, idx):
 
 def main(argv=None):
     args = parse_args(__doc__.splitlines()[0], argv)
-    starts = np.linspace(-1.8, 1.8, 60 if args.quick else 240)
-    lr_effs = np.geomspace(0.005, 0.5, 10 if args.quick else 31)
+    starts = np.linspace(-1.8, 1.8, 40 if args.quick else 240)
+    lr_effs = np.geomspace(0.005, 0.5, 8 if args.quick else 31)
     results = {}
     for tilt in (0.25, 1.2):
         p = hb.DoubleWell(barrier=1.0, tilt=tilt)
@@ -52,7 +52,7 @@ def main(argv=None):
         print(f"tilt {tilt}: global minimum L = {vals[0]:.3f}, local L = {vals[1]:.3f}; barrier {hump - vals[1]:.3f} "
               f"above the local and {hump - vals[0]:.3f} above the global minimum")
         for beta in BETAS:
-            out = crossing_shares(p, starts, outcomes(p, starts, lr_effs, beta, 1500 if args.quick else 4000))
+            out = crossing_shares(p, starts, outcomes(p, starts, lr_effs, beta, 1000 if args.quick else 4000))
             results[tilt, beta] = out
             j = int(np.argmax(out[2]))
             small = lr_effs <= 0.02

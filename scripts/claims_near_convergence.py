@@ -72,8 +72,8 @@ def main(argv=None):
           f"sqrt(beta) = {math.sqrt(BETA_HB):.4f}")
     err_d = np.linalg.norm(decay.x, axis=1) / math.sqrt(2)
     print(f"  error after 300 steps: constant lr {err[-1]:.2e}, lr / 10 from step 100 on {err_d[-1]:.2e}")
-    T = 1500 if args.quick else 3000
-    lrs = np.geomspace(1e-4, 3e-2, 8 if args.quick else 16)
+    T = 800 if args.quick else 3000
+    lrs = np.geomspace(1e-4, 3e-2, 5 if args.quick else 16)
     n_seeds = 3 if args.quick else 7
     floors = {d: noisy_floor(lrs, (0.0, 0.9), n_seeds, T, d) for d in (False, True)}
     for beta in (0.0, 0.9):

@@ -50,7 +50,7 @@ def steady_lag(beta, lr, speed=0.01, eig=EIG):
 
 def main(argv=None):
     args = parse_args(__doc__.splitlines()[0], argv)
-    lrs = np.geomspace(0.05, 3.9, 12 if args.quick else 24) / EIG[1]  # lr * lambda_max in [0.05, 3.9]
+    lrs = np.geomspace(0.05, 3.9, 8 if args.quick else 24) / EIG[1]  # lr * lambda_max in [0.05, 3.9]
     betas = np.array(BETAS)
     periods = [10, 1000] if args.quick else [10, 20, 50, 100, 300, 1000]
     curves = {}

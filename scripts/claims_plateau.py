@@ -45,8 +45,8 @@ def tuned_plateau(r0, lrs, betas, n_steps, problem=None):
 
 def main(argv=None):
     args = parse_args(__doc__.splitlines()[0], argv)
-    lrs = np.geomspace(0.1, 10.0, 21 if args.quick else 41)
-    betas = np.array([0.0, 0.5, 0.8, 0.9, 0.95] if args.quick else [0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99])
+    lrs = np.geomspace(0.5, 5.0, 11) if args.quick else np.geomspace(0.1, 10.0, 41)
+    betas = np.array([0.0, 0.5, 0.9] if args.quick else [0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99])
     p = hb.Plateau(width=1.0, depth=1.0, dim=2)
     results = {}
     for r0, n_steps in ((4.0, 3000), (5.0, 9000)):

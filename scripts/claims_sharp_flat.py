@@ -66,10 +66,10 @@ def main(argv=None):
     p = SharpFlatMinima(flat=1.0, sharp=20.0)
     print(f"{p!r}: barrier at x = {p.barrier_point[0]:.4f}, height {p.barrier_height:.4f}")
     starts = np.linspace(-1.6, 1.6, 80 if args.quick else 320)  # misses the minima themselves
-    lr_effs = np.geomspace(0.01, 1.9, 15 if args.quick else 41)  # GD's flat minimum is unstable from 2 on
+    lr_effs = np.geomspace(0.01, 1.9, 12 if args.quick else 41)  # GD's flat minimum is unstable from 2 on
     shares = {}
     for beta in BETAS:
-        shares[beta] = basin_shares(p, lr_effs, beta, starts, 1500 if args.quick else 4000)
+        shares[beta] = basin_shares(p, lr_effs, beta, starts, 1000 if args.quick else 4000)
         lim = stability_limit(beta, p.sharp)
         small = lr_effs < lim
         print(f"beta {beta}: sharp minimum stable for lr_eff < {lim:.3f}; share ending in the flat one "
@@ -78,7 +78,7 @@ def main(argv=None):
     sigma, lr_eff = 8.0, 0.01
     T = lr_eff * sigma**2 / 2
     gibbs = gibbs_flat_share(p, T)
-    n_runs, n_steps = (100, 4000) if args.quick else (200, 20000)
+    n_runs, n_steps = (60, 2500) if args.quick else (200, 20000)
     occ = {}
     for beta in BETAS:
         occ[beta], n_div = noisy_occupancy(p, lr_eff, beta, sigma, n_runs, n_steps)
