@@ -52,7 +52,7 @@ def main(argv=None):
     ax1.axhline(90, color="0.5", lw=0.8, ls="--")
     ax1.set(xscale="log", ylim=(0, 180), xlabel="step k (until 1e-6)", ylabel="angle(velocity, -gradient) [deg]",
             title="Ravine 100 x^2 + y^2")
-    ax1.legend(fontsize=7, loc="center right")
+    ax1.legend(fontsize=7, loc="upper right", bbox_to_anchor=(1.0, 0.93))
     ax2.set(xlabel="angle(velocity, -gradient) [deg]", ylabel="density over the steps",
             title="Distribution of the angle")
     ax2.legend(fontsize=7)

@@ -60,7 +60,7 @@ def main(argv=None):
     cmap = matplotlib.colormaps["viridis"]
     for ax, (name, grid) in zip(axes, results.items()):
         for i, k in enumerate(periods):
-            color = "k" if k is None else cmap((i - 1) / max(len(periods) - 2, 1))
+            color = "k" if k is None else cmap(0.85 * (i - 1) / max(len(periods) - 2, 1))  # no pale yellow
             ax.plot(betas, grid[i], "o-", ms=4, color=color, lw=2 if k is None else 1,
                     label="no restart" if k is None else f"restart every {k}")
         ax.set(yscale="log", xlabel="momentum beta (each point at its best lr)", ylabel="steps to 1e-6",

@@ -66,15 +66,16 @@ def main(argv=None):
     p = SharpFlatMinima(flat=1.0, sharp=20.0)
     print(f"{p!r}: barrier at x = {p.barrier_point[0]:.4f}, height {p.barrier_height:.4f}")
     starts = np.linspace(-1.6, 1.6, 80 if args.quick else 320)  # misses the minima themselves
-    lr_effs = np.geomspace(0.01, 1.9, 12 if args.quick else 41)  # GD's flat minimum is unstable from 2 on
+    lr_effs = np.geomspace(0.01, 2.4, 12 if args.quick else 41)  # GD's flat minimum is unstable from 2 on
     shares = {}
     for beta in BETAS:
         shares[beta] = basin_shares(p, lr_effs, beta, starts, 1000 if args.quick else 4000)
         lim = stability_limit(beta, p.sharp)
         small = lr_effs < lim
         print(f"beta {beta}: sharp minimum stable for lr_eff < {lim:.3f}; share ending in the flat one "
-              f"{shares[beta][0][small].min():.2f}-{shares[beta][0][small].max():.2f} below it, sharp share "
-              f"{shares[beta][1][~small].max() if (~small).any() else float('nan'):.3f} above it")
+              f"{shares[beta][0][small].min():.2f}-{shares[beta][0][small].max():.2f} below it, in the sharp one "
+              f"{shares[beta][1][small].min():.2f}-{shares[beta][1][small].max():.2f} below and at most "
+              f"{shares[beta][1][~small].max():.3f} above it")
     sigma, lr_eff = 8.0, 0.01
     T = lr_eff * sigma**2 / 2
     gibbs = gibbs_flat_share(p, T)
@@ -93,7 +94,7 @@ def main(argv=None):
         ax1.axvline(stability_limit(beta, p.sharp), color=c, lw=0.8, ls=":")
     ax1.set(xscale="log", ylim=(-0.02, 1.02), xlabel="effective learning rate lr / (1 - beta)",
             ylabel="share of starts in [-1.6, 1.6]", title="Deterministic runs (dotted: sharp minimum unstable)")
-    ax1.legend(fontsize=7, loc="center left", bbox_to_anchor=(0.0, 0.45))
+    ax1.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
     for i, (beta, c) in enumerate(zip(BETAS, ("C0", "C1", "C3"))):
         o = occ[beta]
         ax2.errorbar([i], [o.mean()], yerr=[2 * o.std(ddof=1) / np.sqrt(o.size)], fmt="o", color=c, capsize=4,
