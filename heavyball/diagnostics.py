@@ -17,21 +17,20 @@ function                            what it measures
 ==================================  ======================================================
 
 *Velocity* means the physical velocity ``v`` where the trajectory carries one
-(:func:`~heavyball.integrate`, :func:`~heavyball.solve_reference`), and the
-displacement per unit time ``(x_k - x_{k-1}) / (t_k - t_{k-1})`` for an
-optimiser run (:func:`~heavyball.optimize`, whose ``v`` is a framework's
-buffer, not a velocity), with ``v_0 = 0``: optimisers start at rest. For
+(:func:`~heavyball.integrate`, :func:`~heavyball.solve_reference`,
+:func:`heavyball.odes.iterates`), and the displacement per unit time
+``(x_k - x_{k-1}) / (t_k - t_{k-1})`` for an optimiser run
+(:func:`~heavyball.optimize`, method in :data:`OPTIMIZER_METHODS`, whose ``v``
+is a framework's buffer, not a velocity) and for runs without ``v``, with
+``v_0 = 0``: optimisers start at rest. For
 symplectic Euler the two agree exactly (``x_{k+1} = x_k + h v_{k+1}``).
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from . import _validation as _v
-from .integrators import METHODS
 
 __all__ = [
     "velocities",
@@ -56,9 +55,13 @@ def _positions(trajectory):
     return x
 
 
+#: ``Trajectory.method`` of :func:`~heavyball.optimize` runs, whose ``v`` is a framework's buffer.
+OPTIMIZER_METHODS = frozenset({"GD", "SGD", "SGD(nesterov)", "KerasSGD", "EMAMomentum", "Adam"})
+
+
 def _is_physical(trajectory):
-    """True when ``trajectory.v`` is a physical velocity (integrators, reference solver)."""
-    return trajectory.v is not None and (trajectory.step is None or trajectory.method in METHODS)
+    """True when ``trajectory.v`` is a physical velocity (anything but an optimiser run)."""
+    return trajectory.v is not None and trajectory.method not in OPTIMIZER_METHODS
 
 
 def velocities(trajectory):
@@ -94,7 +97,16 @@ def velocities(trajectory):
 
 
 def velocity_norms(trajectory):
-    """Euclidean norm of :func:`velocities`, shape ``(n + 1,)``."""
+    """Euclidean norm of :func:`velocities`, shape ``(n + 1,)``.
+
+    Examples
+    --------
+    >>> import heavyball as hb
+    >>> from heavyball.diagnostics import velocity_norms
+    >>> traj = hb.optimize(hb.Quadratic.diagonal([1.0, 1.0]), hb.GD(0.5), [3.0, 4.0], n_steps=2)
+    >>> velocity_norms(traj).tolist()
+    [0.0, 2.5, 1.25]
+    """
     return np.linalg.norm(velocities(trajectory), axis=1)
 
 
@@ -328,6 +340,16 @@ def distances(trajectory, target):
     Returns
     -------
     ndarray, shape (n + 1,)
+
+    Examples
+    --------
+    >>> import heavyball as hb
+    >>> from heavyball.diagnostics import distances
+    >>> from heavyball.landscapes import DriftingQuadratic
+    >>> p = DriftingQuadratic([1.0], drift="linear", speed=0.5)
+    >>> traj = hb.optimize(p, hb.GD(1.0), [0.0], n_steps=3, stochastic=True)
+    >>> distances(traj, p.minimizer_at(traj.t)).tolist()  # GD at lr = 1/lambda lags one step
+    [0.0, 0.5, 0.5, 0.5]
     """
     x = _positions(trajectory)
     c = np.asarray(target, dtype=np.float64)
@@ -404,6 +426,12 @@ def nearest_minimum(points, minima, *, tol=1e-3):
     Returns
     -------
     int or ndarray of int, shape (...)
+
+    Examples
+    --------
+    >>> from heavyball.diagnostics import nearest_minimum
+    >>> nearest_minimum([[0.9995], [-1.0], [0.2]], [[-1.0], [1.0]]).tolist()
+    [1, 0, -1]
     """
     mins = np.array([np.asarray(m, dtype=np.float64).reshape(-1) for m in minima])
     if mins.ndim != 2 or mins.shape[0] == 0:

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 
-import heavyball as hb
+# claims_common first: it puts this checkout on sys.path when run without PYTHONPATH=.
 from claims_common import figure, parse_args, save
+import heavyball as hb
 from heavyball.diagnostics import steps_to_tolerance, velocity_gradient_angle
 from heavyball.landscapes import Ravine
 

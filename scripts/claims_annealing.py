@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import numpy as np
 
-import heavyball as hb
+# claims_common first: it puts this checkout on sys.path when run without PYTHONPATH=.
 from claims_common import figure, first_below, parse_args, run_batch, save
+import heavyball as hb
 from heavyball.landscapes import LeastSquares, Ravine
 
 
@@ -37,7 +38,8 @@ def cases(quick):
     out = {
         "ravine 100x^2 + y^2": dict(grad=lambda rng: (lambda x, k: ravine.grad(x)), x0=np.array([1.0, 1.0]),
                                      err=lambda x, k: np.linalg.norm(x, axis=1) / np.sqrt(2), tol=1e-6, stay=True,
-                                     lrs=np.geomspace(5e-4, 2.5e-2, 12 if quick else 50), seeds=1, n=1000 if quick else 3000),
+                                     lrs=np.geomspace(5e-4, 2.5e-2, 12 if quick else 50), seeds=1,
+                                     n=1000 if quick else 3000),
         "Rosenbrock": dict(grad=lambda rng: (lambda x, k: rosen.grad(x)), x0=np.array([-1.2, 1.0]),
                            err=lambda x, k: np.linalg.norm(x - 1.0, axis=1) / 2.2, tol=1e-6, stay=True,
                            lrs=np.geomspace(1e-4, 5e-3, 8 if quick else 40), seeds=1, n=1500 if quick else 20000),
@@ -69,7 +71,8 @@ def main(argv=None):
         row = {}
         for label, bos in schedules(case["n"]).items():
             row[label] = best(case, beta_of_step=bos)
-        const = {b: best(case, beta=b) for b in ((0.5, 0.7, 0.9) if args.quick else (0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95))}
+        grid = (0.5, 0.7, 0.9) if args.quick else (0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+        const = {b: best(case, beta=b) for b in grid}
         b_star = min(const, key=lambda b: const[b][0])
         row[f"best constant (beta {b_star})"] = const[b_star]
         table[name] = row

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+# claims_common first: it puts this checkout on sys.path when run without PYTHONPATH=.
 from claims_common import MedianPassStop, figure, first_below, parse_args, plain_ticks, run_batch, save, spread
 from heavyball.landscapes import LeastSquares
 
@@ -66,7 +67,8 @@ def tuned_steps(prob, batch_size, lrs, betas, n_seeds, max_steps, seed=0):
     lr2 = np.repeat([out["SGD"][0], out["heavy ball"][0]], n_seeds)
     b2 = np.repeat([out["SGD"][1], out["heavy ball"][1]], n_seeds)
     stop = MedianPassStop(TARGET, np.arange(2 * n_seeds), 1)
-    rec, _ = run_batch(gradient(prob, batch_size, seed + 1), np.zeros(prob.dim), lr2, b2, max_steps, metric=excess, stop=stop)
+    rec, _ = run_batch(gradient(prob, batch_size, seed + 1), np.zeros(prob.dim), lr2, b2, max_steps, metric=excess,
+                       stop=stop)
     steps = first_below(rec, TARGET, stay=False).astype(float)
     steps[steps < 0] = np.inf
     return {name: out[name] + (steps[k * n_seeds:(k + 1) * n_seeds],) for k, name in enumerate(out)}
@@ -75,7 +77,8 @@ def tuned_steps(prob, batch_size, lrs, betas, n_seeds, max_steps, seed=0):
 def main(argv=None):
     args = parse_args(__doc__.splitlines()[0], argv)
     prob = problem()
-    print(f"least squares: kappa {prob.kappa:.0f}, initial excess {0.5 * prob.minimizer @ prob.hessian_matrix @ prob.minimizer:.0f}, "
+    initial = 0.5 * prob.minimizer @ prob.hessian_matrix @ prob.minimizer
+    print(f"least squares: kappa {prob.kappa:.0f}, initial excess {initial:.0f}, "
           f"trace Sigma_1(x*) = {np.trace(prob.gradient_covariance(prob.minimizer, 1)):.1f}")
     if args.quick:
         batches, lrs, betas, n_seeds = [1, 256, None], np.geomspace(3e-4, 4e-2, 7), np.array([0.0, 0.5, 0.9]), 3
@@ -88,7 +91,8 @@ def main(argv=None):
         (lr0, _, s0), (lr1, b1, s1) = res["SGD"], res["heavy ball"]
         m0, m1 = spread(s0), spread(s1)
         rows.append((B, m0, m1))
-        print(f"B = {B or 'full'}: SGD lr {lr0:.3g}: {m0[0]:.0f} [{m0[1]:.0f}, {m0[2]:.0f}] steps; heavy ball lr {lr1:.3g}, "
+        print(f"B = {B or 'full'}: SGD lr {lr0:.3g}: {m0[0]:.0f} [{m0[1]:.0f}, {m0[2]:.0f}] steps; "
+              f"heavy ball lr {lr1:.3g}, "
               f"beta {b1}: {m1[0]:.0f} [{m1[1]:.0f}, {m1[2]:.0f}]; speed-up {m0[0] / m1[0]:.2f}x")
 
     fig, (ax1, ax2) = figure(2, 1, width=5.0)

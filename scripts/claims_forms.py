@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-import heavyball as hb
+# claims_common first: it puts this checkout on sys.path when run without PYTHONPATH=.
 from claims_common import figure, parse_args, save
+import heavyball as hb
 
 X0 = np.array([-1.2, 1.0])
 
@@ -135,7 +136,8 @@ def main(argv=None):
     ax.annotate("machine epsilon", (1, 2.2e-16), fontsize=7, color="0.4", xytext=(0, 3),
                 textcoords="offset points")
     ax.set(xscale="log", yscale="log", ylim=(1e-18, 10), xlabel="step k",
-           ylabel="max relative deviation of iterates so far", title="Which update rules are the same? (solid: equal to rounding; dashed: they differ)")
+           ylabel="max relative deviation of iterates so far",
+           title="Which update rules are the same? (solid: equal to rounding; dashed: they differ)")
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
     save(fig, args.out, "claims_forms")
     return out

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-import heavyball as hb
+# claims_common first: it puts this checkout on sys.path when run without PYTHONPATH=.
 from claims_common import figure, parse_args, run_batch, save
 from heavyball.landscapes import LeastSquares
 

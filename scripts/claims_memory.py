@@ -16,8 +16,9 @@ import math
 
 import numpy as np
 
-import heavyball as hb
+# claims_common first: it puts this checkout on sys.path when run without PYTHONPATH=.
 from claims_common import figure, parse_args, save
+import heavyball as hb
 
 
 class SignalSequence:

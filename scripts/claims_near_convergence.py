@@ -21,8 +21,9 @@ import math
 
 import numpy as np
 
-import heavyball as hb
+# claims_common first: it puts this checkout on sys.path when run without PYTHONPATH=.
 from claims_common import figure, parse_args, run_batch, save
+import heavyball as hb
 from heavyball.landscapes import LeastSquares, Ravine
 
 LR_HB, BETA_HB = 0.01386, 0.7  # the ravine's tuned heavy ball (scripts/claims_ravine.py)
@@ -46,7 +47,8 @@ def noisy_floor(lrs, betas, n_seeds, T, decay, seed=0):
     ls = LeastSquares.random(n_samples=1000, dim=20, kappa=100.0, noise=0.5, seed=1)
     pb = LeastSquares(ls.A, ls.y, batch_size=16)
     H, xs = ls.hessian_matrix, ls.minimizer
-    factor = np.where(np.arange(T) < T // 2, 1.0, np.where(np.arange(T) < 3 * T // 4, 0.1, 0.01)) if decay else np.ones(T)
+    k = np.arange(T)
+    factor = np.where(k < T // 2, 1.0, np.where(k < 3 * T // 4, 0.1, 0.01)) if decay else np.ones(T)
     out = {}
     for beta in betas:
         rng = np.random.default_rng(seed)

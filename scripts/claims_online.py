@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+# claims_common first: it puts this checkout on sys.path when run without PYTHONPATH=.
 from claims_common import figure, parse_args, plain_ticks, run_batch, save
 from heavyball.landscapes import DriftingQuadratic
 

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-import heavyball as hb
+# claims_common first: it puts this checkout on sys.path when run without PYTHONPATH=.
 from claims_common import figure, parse_args, run_batch, save
+import heavyball as hb
 
 BETAS = np.array([0.0, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99])
 

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
-import heavyball as hb
+# claims_common first: it puts this checkout on sys.path when run without PYTHONPATH=.
 from claims_common import figure, first_below, parse_args, run_batch, save
+import heavyball as hb
 from heavyball.diagnostics import effective_learning_rate
 
 TOL = 1e-6

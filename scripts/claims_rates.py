@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 
+# claims_common first: it puts this checkout on sys.path when run without PYTHONPATH=.
 from claims_common import figure, parse_args, save
 
 SEED_TABLE = {  # kappa: (gd_rate, hb_rate, speedup) as printed in the course page

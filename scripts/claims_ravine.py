@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
-import heavyball as hb
+# claims_common first: it puts this checkout on sys.path when run without PYTHONPATH=.
 from claims_common import figure, first_below, parse_args, run_batch, save
+import heavyball as hb
 from heavyball.diagnostics import oscillation_count, steps_to_tolerance
 from heavyball.landscapes import Ravine
 

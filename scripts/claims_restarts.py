@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
-import heavyball as hb
+# claims_common first: it puts this checkout on sys.path when run without PYTHONPATH=.
 from claims_common import figure, first_below, parse_args, plain_ticks, run_batch, save
+import heavyball as hb
 from heavyball.landscapes import Ravine
 
 PERIODS = (None, 5, 10, 20, 50, 100, 200)
@@ -39,7 +40,8 @@ def main(argv=None):
     args = parse_args(__doc__.splitlines()[0], argv)
     betas = np.array([0.5, 0.7, 0.9, 0.99] if args.quick else [0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99])
     periods = (None, 10, 50) if args.quick else PERIODS
-    cases = {"ravine": (Ravine(), np.array([1.0, 1.0]), np.geomspace(1e-3, 3e-2, 12 if args.quick else 30), 1500 if args.quick else 3000),
+    cases = {"ravine": (Ravine(), np.array([1.0, 1.0]), np.geomspace(1e-3, 3e-2, 12 if args.quick else 30),
+                        1500 if args.quick else 3000),
              "Rosenbrock": (hb.Rosenbrock(), np.array([-1.2, 1.0]), np.geomspace(1e-4, 4e-3, 8 if args.quick else 25),
                             3000 if args.quick else 20000)}
     results = {}

@@ -16,8 +16,9 @@ import math
 
 import numpy as np
 
-import heavyball as hb
+# claims_common first: it puts this checkout on sys.path when run without PYTHONPATH=.
 from claims_common import figure, first_below, parse_args, run_batch, save
+import heavyball as hb
 
 ESCAPE = 0.1
 DELTA = 1e-8

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+# claims_common first: it puts this checkout on sys.path when run without PYTHONPATH=.
 from claims_common import figure, fmt_spread, parse_args, run_batch, save
 from heavyball.diagnostics import nearest_minimum
 from heavyball.landscapes import SharpFlatMinima

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import numpy as np
 
-import heavyball as hb
+# claims_common first: it puts this checkout on sys.path when run without PYTHONPATH=.
 from claims_common import (MedianPassStop, figure, first_below, parse_args, plain_ticks, run_adam_batch,
                            run_batch, save, spread)
+import heavyball as hb
 from heavyball.landscapes import SparseLeastSquares
 
 TARGET = 0.1
@@ -120,7 +121,8 @@ def main(argv=None):
     res = tuned(prob, args.quick)
     for name, ((lr, b), steps) in res.items():
         m = spread(steps)
-        print(f"tuned {name}: lr {lr:.3g}, beta(1) {b}: {m[0]:.0f} [{m[1]:.0f}, {m[2]:.0f}] steps to RMS error {TARGET}")
+        print(f"tuned {name}: lr {lr:.3g}, beta(1) {b}: {m[0]:.0f} [{m[1]:.0f}, {m[2]:.0f}] steps "
+              f"to RMS error {TARGET}")
 
     fig, (ax1, ax2) = figure(2, 1, width=5.0)
     med = np.array([np.median(r) for r in ratios])

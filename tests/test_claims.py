@@ -285,7 +285,8 @@ def _mode_steps(lams, lr, beta, tol=1e-6):
 
 
 def test_R16_R19_kappa_table_rates_hold_and_the_speedup_column_is_a_ratio_of_reductions():
-    seed = {10: (0.818, 0.519, 2.6), 100: (0.980, 0.818, 9.0), 1000: (0.998, 0.939, 30.0), 10000: (0.9998, 0.980, 100.0)}
+    seed = {10: (0.818, 0.519, 2.6), 100: (0.980, 0.818, 9.0), 1000: (0.998, 0.939, 30.0),
+            10000: (0.9998, 0.980, 100.0)}
     for kappa, (g_seed, h_seed, speed_seed) in seed.items():
         g, h = (kappa - 1) / (kappa + 1), (math.sqrt(kappa) - 1) / (math.sqrt(kappa) + 1)
         digits = 4 if kappa == 10000 else 3
@@ -353,7 +354,8 @@ def test_R26_velocity_is_bounded_by_the_largest_gradient_over_one_minus_beta():
 def test_R27_effective_step_is_lr_over_one_minus_beta_for_consistent_and_over_one_plus_beta_for_alternating():
     for beta in (0.5, 0.9):
         const = hb.optimize(_Stream(lambda k: 1.0), hb.SGD(1.0, beta), [0.0], n_steps=400, stochastic=True).x[:, 0]
-        alt = hb.optimize(_Stream(lambda k: (-1.0) ** k), hb.SGD(1.0, beta), [0.0], n_steps=400, stochastic=True).x[:, 0]
+        alt = hb.optimize(_Stream(lambda k: (-1.0) ** k), hb.SGD(1.0, beta), [0.0], n_steps=400,
+                          stochastic=True).x[:, 0]
         assert abs(const[-1] - const[-2]) == pytest.approx(1 / (1 - beta), rel=1e-12)
         assert abs(alt[-1] - alt[-2]) == pytest.approx(1 / (1 + beta), rel=1e-12)
         assert effective_learning_rate(1.0, beta) == pytest.approx(1 / (1 - beta), rel=1e-15)
@@ -694,8 +696,9 @@ def test_R45_no_special_overshoot_near_convergence_and_lr_decay_lowers_the_noise
     lr0 = np.repeat([e * (1 - b) for b, _, e in runs], S)
     factor = np.repeat([d for _, d, _ in runs], S)[None, :] * (np.arange(T)[:, None] >= T // 2)
     rng = np.random.default_rng(2)
-    rec, _ = run_batch(lambda x, k: pb.stochastic_grad(x, k, rng), np.zeros(20), lr0, np.repeat([b for b, _, _ in runs], S),
-                       T, lr_of_step=lr0[None, :] * np.where(factor, 0.1, 1.0),
+    betas = np.repeat([b for b, _, _ in runs], S)
+    rec, _ = run_batch(lambda x, k: pb.stochastic_grad(x, k, rng), np.zeros(20), lr0, betas, T,
+                       lr_of_step=lr0[None, :] * np.where(factor, 0.1, 1.0),
                        metric=lambda x, k: 0.5 * np.einsum("ij,jk,ik->i", x - xs, H, x - xs))
     floor = np.median(rec[-T // 10:].mean(axis=0).reshape(2, 2, len(lr_effs), S), axis=3).min(axis=2)
     gain = floor[:, 0] / floor[:, 1]  # constant / decayed, each at its best lr, for beta = 0 and 0.9

@@ -189,3 +189,24 @@ def test_final_minimum_and_distances():
     np.testing.assert_allclose(distances(tr, path), np.linalg.norm(tr.x, axis=1))
     with pytest.raises(ValueError, match="target"):
         distances(tr, np.zeros(3))
+
+
+def test_every_optimizer_run_is_recognised_as_one():
+    from heavyball.diagnostics import OPTIMIZER_METHODS
+
+    q = hb.Quadratic.diagonal([1.0, 2.0])
+    for opt in (hb.GD(0.1), hb.SGD(0.1), hb.SGD(0.1, 0.9), hb.SGD(0.1, 0.9, nesterov=True),
+                hb.KerasSGD(0.1, 0.9), hb.EMAMomentum(0.1, 0.9), hb.Adam(0.1)):
+        tr = hb.optimize(q, opt, [1.0, 1.0], n_steps=3)
+        assert tr.method in OPTIMIZER_METHODS
+        np.testing.assert_array_equal(velocities(tr)[1:], np.diff(tr.x, axis=0))
+    for method in hb.METHODS:
+        assert method not in OPTIMIZER_METHODS
+
+
+def test_accelerated_iterates_keep_their_physical_velocity():
+    from heavyball.odes import iterates
+
+    tr = iterates("heavy_ball", hb.Quadratic.diagonal([1.0, 4.0]), [1.0, 1.0], 0.04, 30, mu=1.0)
+    np.testing.assert_array_equal(velocities(tr), tr.v)  # (x_k - x_{k-1}) / sqrt(s), not per step
+    np.testing.assert_allclose(tr.v[1:], np.diff(tr.x, axis=0) / 0.2, rtol=1e-9, atol=1e-14)

@@ -130,8 +130,11 @@ def test_least_squares_covariance_formula_matches_the_definition():
     np.testing.assert_allclose(p.gradient_covariance(x), ref, rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("problem", [LeastSquares(*_ls_data(), batch_size=5), SparseLeastSquares([0.6, 0.4], batch_size=3),
-                                     DriftingQuadratic([1.0, 2.0], noise=0.5)], ids=lambda p: type(p).__name__)
+STOCHASTIC = [LeastSquares(*_ls_data(), batch_size=5), SparseLeastSquares([0.6, 0.4], batch_size=3),
+              DriftingQuadratic([1.0, 2.0], noise=0.5)]
+
+
+@pytest.mark.parametrize("problem", STOCHASTIC, ids=lambda p: type(p).__name__)
 def test_stochastic_grad_draws_the_same_numbers_for_one_point_and_a_batch_of_one(problem):
     x = np.linspace(-0.5, 0.5, problem.dim)
     a = problem.stochastic_grad(x, 3, np.random.default_rng(5))
@@ -144,7 +147,9 @@ def test_stochastic_grad_draws_the_same_numbers_for_one_point_and_a_batch_of_one
 
 def test_optimize_with_minibatches_is_reproducible_and_converges_to_the_noise_floor():
     p = LeastSquares.random(n_samples=100, dim=3, kappa=5.0, noise=0.1, batch_size=8, seed=2)
-    run = lambda seed: hb.optimize(p, hb.SGD(0.05, 0.5), np.zeros(3), n_steps=600, stochastic=True, seed=seed)  # noqa: E731
+    def run(seed):
+        return hb.optimize(p, hb.SGD(0.05, 0.5), np.zeros(3), n_steps=600, stochastic=True, seed=seed)
+
     a, b, c = run(1), run(1), run(2)
     np.testing.assert_array_equal(a.x, b.x)
     assert not np.array_equal(a.x, c.x)
