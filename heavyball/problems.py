@@ -223,9 +223,17 @@ class Quadratic(Problem):
         return np.broadcast_to(H, x.shape + (self.dim,)).copy()
 
     def compiled(self):
-        """Compiled form: ``DIAGONAL_QUADRATIC`` (eigenvalues, ``b``) or ``DENSE_QUADRATIC``."""
+        """Compiled form: ``DIAGONAL_QUADRATIC`` (eigenvalues, ``b``) or ``DENSE_QUADRATIC``.
+
+        None for a subclass, which may change the formulas; a subclass that
+        keeps them (only its constructor differs) opts in with
+        ``def compiled(self): return self._compiled_form()``.
+        """
         if type(self) is not Quadratic:
             return None
+        return self._compiled_form()
+
+    def _compiled_form(self):
         has_b = bool(np.any(self.b != 0.0))
         b = self.b if has_b else _kinds.EMPTY
         if self._diag is not None:

@@ -105,10 +105,22 @@ def test_user_problems_and_subclasses_have_no_compiled_form():
         def _grad(self, x):
             return 2.0 * super()._grad(x)
 
+    class Shifted(hb.Quadratic):  # same formulas, another constructor: opts in
+        def __init__(self):
+            super().__init__(np.diag([1.0, 5.0]), b=[1.0, 1.0])
+
+        def compiled(self):
+            return self._compiled_form()
+
     custom = hb.CustomProblem(1, lambda x: float(x[0] ** 2), lambda x: 2.0 * np.asarray(x))
     assert custom.compiled() is None
     assert Steeper().compiled() is None
     assert _fast.compiled_problem(custom) is None
+    shifted = Shifted()
+    system = hb.DampedParticle(shifted, 1.0, 1.0)
+    assert _fast.integrate_supported(system) is not None
+    kw = dict(method="nesterov", step=0.1, n_steps=50)
+    assert_same(hb.integrate(system, [0.0, 0.0], **kw), _numpy_integrate(system, [0.0, 0.0], **kw), exact=False)
 
 
 def test_constants_compiled_into_the_kernels_are_checked_against_their_sources(monkeypatch):
