@@ -64,11 +64,11 @@ def run(cells, common, total, *, client, workers, chunk_size, show):
     dim = cells[0].x0.shape[0]
     out = _sweep.empty_outputs(total)
     with connect(client, workers) as c:
-        threads = max(1, sum(c.nthreads().values()))
-        size = _sweep.round_chunk(chunk_size or default_chunk(total, n, dim, threads), total, dim)
+        if chunk_size is None:
+            chunk_size = default_chunk(total, n, dim, threads=max(1, sum(c.nthreads().values())))
+        size = _sweep.round_chunk(chunk_size, total, dim)
         ranges = [(g0, min(total, g0 + size)) for g0 in range(0, total, size)]
-        cell_refs = c.scatter(list(cells), hash=False)
-        common_ref = c.scatter([common], hash=False)[0]
+        common_ref, *cell_refs = c.scatter([common, *cells], hash=False)  # one round trip
         tasks = [[(cell_refs[k], p0, p1) for k, p0, p1 in _sweep.pieces(g0, g1, n_pts)] for g0, g1 in ranges]
         futures = c.map(run_chunk, tasks, common=common_ref, expected=versions(), pure=False)
         where = dict(zip((f.key for f in futures), ranges))
@@ -83,7 +83,7 @@ def run(cells, common, total, *, client, workers, chunk_size, show):
         finally:
             if bar is not None:
                 bar.close()
-            c.cancel(futures + list(cell_refs) + [common_ref])
+            c.cancel(futures + cell_refs + [common_ref])
     return out
 
 
