@@ -116,3 +116,20 @@ def reference_check(steps=(0.02, 0.01, 0.005), t_end=2.0, x0=(1.4, 0.5), v0=(0.0
         label = method if mass > 0 else "explicit_euler (mass 0)"
         rows.append(dict(method=label, steps=list(steps), errors=errors, orders=orders))
     return rows
+
+
+def run(out="heavyball-tour", quick=False):
+    """Print the tour's results; returns the exit code."""
+    n = 500 if quick else 2000
+    print("heavyball tour: each integrator is an optimiser (Rosenbrock, "
+          f"{n} steps, max deviation relative to the iterate scale)")
+    for row in map_check(n_steps=n):
+        torch_dev = row.get("torch_deviation")
+        torch_txt = "torch n/a" if torch_dev is None else f"torch {torch_dev:.1e}"
+        print(f"  {row['method']:<32} = {row['optimizer']:<60} heavyball {row['max_deviation']:.1e}  {torch_txt}")
+    print("\nintegrators against solve_ivp (DOP853, rtol 1e-10) on a double well, t = 2:")
+    for row in reference_check():
+        errs = "  ".join(f"h={h:g}: {e:.2e}" for h, e in zip(row["steps"], row["errors"]))
+        orders = ", ".join(f"{o:.2f}" for o in row["orders"])
+        print(f"  {row['method']:<32} {errs}   observed order {orders}")
+    return 0
