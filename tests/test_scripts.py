@@ -88,3 +88,24 @@ def test_momentum_schedule_runs_match_the_pytorch_oracle():
         d = np.linalg.norm(np.asarray(ref), axis=1)
         hit = np.flatnonzero(d <= 1e-6 * d[0])
         assert mod["steps_to_tol"](problem, runs[label]) == (int(hit[0]) if hit.size else None), label
+
+
+# --------------------------------------------------------------------------- docs
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+#: Pages of this issue whose ``pycon`` examples run as doctests (others test their own pages).
+DOC_PAGES = ["getting-started.md", "theory.md", "problems.md", "integrators.md", "optimizers.md", "maps.md",
+             "diagnostics.md", "plotting.md", "cli.md"]
+
+
+@pytest.mark.parametrize("page", DOC_PAGES)
+def test_doc_examples_run(page, monkeypatch, tmp_path):
+    import doctest
+
+    import matplotlib.pyplot as plt
+
+    monkeypatch.chdir(tmp_path)  # examples that write files write them here
+    result = doctest.testfile(str(DOCS / page), module_relative=False, verbose=False, report=True,
+                              optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    plt.close("all")
+    assert result.attempted > 0, f"{page} has no runnable example"
+    assert result.failed == 0, f"{result.failed} example(s) in {page} failed"
