@@ -246,8 +246,9 @@ def trajectories(problem, trajectories, *, labels=None, xlim=None, ylim=None, le
     return ax
 
 
-def _legend(ax, **kw):
+def _legend(ax, extra=(), **kw):
     handles, labels = ax.get_legend_handles_labels()
+    handles, labels = handles + list(extra), labels + [h.get_label() for h in extra]
     if len(handles) > 1:
         ax.legend(handles, labels, fontsize="small", framealpha=0.9, **kw)
 
@@ -522,3 +523,265 @@ def _error(tr, quantity, problem, min_value, minimizer):
     if problem is None:
         raise ValueError("quantity 'grad_norm' needs `problem`")
     return np.linalg.norm(problem.grad(tr.x), axis=1)
+
+
+# ----------------------------------------------------------------------- rate heat-map
+_RATE_METHODS = ("gd", "heavy_ball", "nesterov")
+
+
+def rate_heatmap(result=None, *, eigenvalues=None, lrs=None, momenta=None, method=None, vmin=0.0, vmax=0.999,
+                 scale="log", cmap="viridis_r", optimum=True, colorbar=True, legend=True, ax=None, mesh_kw=None):
+    r"""Contraction rate over a ``(lr, momentum)`` grid: analytic, or measured by a sweep.
+
+    Analytic (``result`` None): the spectral radius of ``method`` on a
+    quadratic with the given ``eigenvalues``, from
+    :func:`heavyball.spectral.spectral_radius`. Measured: the ``rate`` of a
+    :class:`~heavyball.SweepResult` (the mean contraction per step of every
+    simulated grid point). Both use the same colour scale ``[vmin, vmax]``,
+    so two panels side by side compare directly. Rates live near 1, so by
+    default the colour is logarithmic in ``1 - rho`` (ticks at 0.9, 0.99,
+    0.999: one more decade of steps per tick); rates above ``vmax`` get the
+    top colour and rates ``>= 1`` (divergence) are light grey.
+
+    Parameters
+    ----------
+    result : SweepResult, optional
+        A sweep; its ``lrs``, ``momenta`` and ``rate`` are drawn.
+    eigenvalues : float or array_like, optional
+        The quadratic's Hessian eigenvalues (an object with ``eigenvalues``,
+        such as a :class:`~heavyball.Quadratic`, also works). Needed for the
+        analytic map; with a sweep, used only to mark the analytic optimum.
+    lrs, momenta : array_like, optional
+        Grid of the analytic map (ignored with ``result``). A log-spaced
+        ``lrs`` gets a logarithmic axis.
+    method : {"gd", "heavy_ball", "nesterov"}, optional
+        Default ``"heavy_ball"``, or the sweep's method.
+    vmin, vmax : float
+        Colour-scale limits in ``rho`` (``0 <= vmin < vmax < 1`` for the log scale).
+    scale : {"log", "linear"}
+        ``"log"``: colour by ``-log10(1 - rho)``; ``"linear"``: by ``rho``.
+    cmap : str
+        Perceptually uniform colour map (default ``"viridis_r"``: fast is
+        bright, slow is dark, next to the grey of divergence).
+    optimum : bool
+        Mark :func:`heavyball.spectral.optimal_parameters` for ``[mu, L]``
+        (needs the eigenvalues) with a star; a sweep also gets its best grid
+        point as a hollow circle.
+    colorbar, legend : bool
+    ax : matplotlib Axes, optional
+    mesh_kw : dict, optional
+        Extra keywords for ``ax.pcolormesh`` (copied).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``ax.collections[0]`` is the ``QuadMesh`` whose array is the rate grid
+        (shape ``(len(momenta), len(lrs))``, masked where ``>= 1`` or not finite).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from heavyball import plotting
+    >>> ax = plotting.rate_heatmap(eigenvalues=[1.0, 100.0], lrs=np.geomspace(1e-3, 0.1, 40),
+    ...                            momenta=np.linspace(0, 0.99, 40))
+    >>> ax.get_xscale(), ax.collections[0].get_clim()
+    ('log', (0.0, 0.999))
+    >>> import matplotlib.pyplot as plt; plt.close(ax.figure)
+    """
+    from . import spectral
+
+    _v.choice("scale", scale, ["log", "linear"])
+    vmin = _v.real("vmin", vmin, low=0.0)
+    vmax = _v.real("vmax", vmax, low=vmin, low_open=True, high=1.0, high_open=scale == "log")
+    lam = _eigen_arg(eigenvalues)
+    if result is None:
+        if lam is None or lrs is None or momenta is None:
+            raise ValueError("the analytic rate map needs `eigenvalues`, `lrs` and `momenta` (or pass a SweepResult)")
+        method = _v.choice("method", "heavy_ball" if method is None else method, list(_RATE_METHODS))
+        lrs, momenta = _grid_axis("lrs", lrs, positive=True), _grid_axis("momenta", momenta)
+        rate = np.array([[spectral.spectral_radius(lam, lr, b, method) for lr in lrs] for b in momenta])
+        label = r"spectral radius $\rho$ (analytic)"
+    else:
+        for attr in ("lrs", "momenta", "rate"):
+            if not hasattr(result, attr):
+                raise ValueError(f"`result` must be a SweepResult (with lrs, momenta, rate); missing `{attr}`")
+        lrs, momenta = np.asarray(result.lrs, float), np.asarray(result.momenta, float)
+        rate = np.asarray(result.rate, dtype=float)
+        method = _v.choice("method", method or getattr(result, "method", "heavy_ball"), list(_RATE_METHODS))
+        label = r"measured rate $\rho$ (simulated)"
+    if rate.shape != (len(momenta), len(lrs)):
+        raise ValueError(f"the rate grid must have shape (len(momenta), len(lrs)) = {(len(momenta), len(lrs))}, "
+                         f"got {rate.shape}")
+    kw = _s.copy_kw("mesh_kw", mesh_kw)
+    ax = _s.new_axes(ax, figsize=(5.4, 4.2))
+    mesh = _draw_rate_mesh(ax, lrs, momenta, rate, vmin, vmax, scale, cmap, kw)
+    if colorbar:
+        cb = ax.figure.colorbar(mesh, ax=ax)
+        cb.set_label(label)
+        if scale == "log":
+            ticks = [t for t in (0.0, 0.5, 0.9, 0.99, 0.999, 0.9999) if vmin <= t <= vmax]
+            cb.set_ticks(ticks, labels=[f"{t:g}" for t in ticks])
+    extra = []
+    if np.any(~(rate < 1.0)):
+        from matplotlib.patches import Patch
+
+        extra.append(Patch(facecolor=_DIVERGENT, edgecolor="0.5", label=r"divergent ($\rho \geq 1$)"))
+    if optimum:
+        _mark_optima(ax, spectral, lam, method, result, lrs, momenta, rate)
+    ax.set_xlabel(r"learning rate $\alpha$")
+    ax.set_ylabel(r"momentum $\beta$")
+    if legend:
+        _legend(ax, extra, loc="lower left")
+    return ax
+
+
+def _eigen_arg(eigenvalues):
+    if eigenvalues is None:
+        return None
+    if hasattr(eigenvalues, "eigenvalues"):
+        eigenvalues = eigenvalues.eigenvalues
+    return _v.vector("eigenvalues", np.atleast_1d(np.asarray(eigenvalues, dtype=float)))
+
+
+def _grid_axis(name, values, positive=False):
+    arr = _v.vector(name, np.atleast_1d(np.asarray(values, dtype=float)))
+    if arr.size == 0 or np.any(np.diff(arr) <= 0) or (positive and arr[0] <= 0):
+        raise ValueError(f"`{name}` must be strictly increasing{' and positive' if positive else ''}, got {values!r}")
+    return arr
+
+
+_DIVERGENT = "0.86"
+
+
+def _draw_rate_mesh(ax, lrs, momenta, rate, vmin, vmax, scale, cmap, kw):
+    import matplotlib
+    from matplotlib.colors import FuncNorm
+
+    log = _s.is_geometric(lrs)
+    cm = matplotlib.colormaps[cmap].with_extremes(bad=_DIVERGENT)
+    with np.errstate(invalid="ignore"):
+        shown = np.ma.masked_invalid(np.where(rate >= 1.0, np.nan, np.clip(rate, vmin, vmax)))
+    if scale == "log":
+        norm = FuncNorm((lambda r: -np.log10(1.0 - r), lambda y: 1.0 - 10.0 ** (-y)), vmin=vmin, vmax=vmax)
+    else:
+        norm = matplotlib.colors.Normalize(vmin=vmin, vmax=vmax)
+    kw.setdefault("shading", "flat")
+    mesh = ax.pcolormesh(_s.cell_edges(lrs, log), _s.cell_edges(momenta, False), shown, cmap=cm, norm=norm, **kw)
+    if log:
+        ax.set_xscale("log")
+    return mesh
+
+
+def _mark_optima(ax, spectral, lam, method, result, lrs, momenta, rate):
+    if lam is not None and lam.min() > 0:
+        lr, beta, rho = spectral.optimal_parameters(float(lam.min()), float(lam.max()), method)
+        ax.plot([lr], [beta], marker="*", markersize=14, color="white", markeredgecolor="black",
+                linestyle="none", label=f"optimum: $\\rho$ = {rho:.4g}", zorder=5)
+    if result is not None:
+        finite = np.where(np.isfinite(rate), rate, np.inf)
+        if np.isfinite(finite).any():
+            i, j = np.unravel_index(np.argmin(finite), finite.shape)
+            ax.plot([lrs[j]], [momenta[i]], marker="o", markersize=9, markerfacecolor="none",
+                    markeredgecolor="white", markeredgewidth=1.8, linestyle="none",
+                    label=f"best simulated: $\\rho$ = {finite[i, j]:.4g}", zorder=5)
+
+
+# ------------------------------------------------------------------------ regime map
+_REGIME_COLORS = ("#fde725", "#21918c", "#3b528b", "0.88")  # viridis light -> dark; divergent grey
+
+
+def regime_map(*, lr_lambda=(0.0, 4.2), momenta=(0.0, 1.0), resolution=301, boundaries=True, eigenvalues=None,
+               lr=None, momentum=None, legend=True, ax=None):
+    r"""Heavy ball's four regimes of one mode over the ``(lr lambda, beta)`` plane.
+
+    Each point is classified by :func:`heavyball.spectral.regime` from the
+    roots of ``s^2 - (1 + beta - lr lambda) s + beta``: monotone (real
+    positive roots), oscillating (complex roots, modulus ``sqrt(beta)``),
+    sign flipping (a negative dominant root) and divergent (modulus ``>= 1``).
+    The boundary curves of :func:`heavyball.spectral.regime_boundaries` are
+    drawn on top.
+
+    Parameters
+    ----------
+    lr_lambda : (float, float)
+        Range of ``lr lambda`` (x axis).
+    momenta : (float, float)
+        Range of ``beta`` (y axis).
+    resolution : int >= 10
+        Grid points per axis.
+    boundaries : bool
+        Draw and label the boundary curves.
+    eigenvalues, lr, momentum : optional
+        Mark the modes of a quadratic at a given tuning: one marker per
+        eigenvalue at ``(lr lambda_i, momentum)``.
+    legend : bool
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``ax.images[0]`` holds the regime codes (indices into
+        ``heavyball.spectral.REGIMES``).
+
+    Examples
+    --------
+    >>> from heavyball import plotting
+    >>> ax = plotting.regime_map(eigenvalues=[1.0, 100.0], lr=4 / 121, momentum=81 / 121)
+    >>> sorted(t.get_text() for t in ax.get_legend().get_texts())[:2]
+    ['divergent', 'modes $\\lambda_i$ at $\\alpha$ = 0.03306, $\\beta$ = 0.6694']
+    >>> import matplotlib.pyplot as plt; plt.close(ax.figure)
+    """
+    import matplotlib
+    from matplotlib.patches import Patch
+
+    from . import spectral
+
+    x0, x1 = _s.limits("lr_lambda", lr_lambda)
+    y0, y1 = _s.limits("momenta", momenta)
+    n = _v.integer("resolution", resolution, low=10)
+    xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
+    X, Y = np.meshgrid(xs, ys)
+    codes = spectral.regime(1.0, np.maximum(X, 0.0), Y, codes=True)
+    ax = _s.new_axes(ax, figsize=(5.4, 4.2))
+    cm = matplotlib.colors.ListedColormap(_REGIME_COLORS)
+    ax.imshow(codes, origin="lower", extent=(x0, x1, y0, y1), aspect="auto", cmap=cm, vmin=-0.5, vmax=3.5,
+              interpolation="nearest")
+    handles = [Patch(facecolor=c, edgecolor="0.3", label=name.replace("_", " "))
+               for c, name in zip(_REGIME_COLORS, spectral.REGIMES)]
+    if boundaries:
+        _draw_boundaries(ax, spectral)
+    if eigenvalues is not None:
+        handles.append(_mark_modes(ax, eigenvalues, lr, momentum))
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_xlabel(r"$\alpha\lambda$ (learning rate $\times$ eigenvalue)")
+    ax.set_ylabel(r"momentum $\beta$")
+    if legend:
+        ax.legend(handles=handles, fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    return ax
+
+
+def _draw_boundaries(ax, spectral):
+    b = spectral.regime_boundaries(num=201)
+    for curve, text, beta, offset in ((b.monotone_oscillating, r"$(1-\sqrt{\beta})^2$", 0.3, (4, -2)),
+                                      (b.oscillating_sign_flipping, r"$(1+\sqrt{\beta})^2$", 0.3, (-46, 4)),
+                                      (b.stability, r"$2 + 2\beta$", 0.5, (6, -10))):
+        ax.plot(curve.lr_lambda, curve.momentum, color="black", linewidth=1.0)
+        i = int(np.argmin(np.abs(curve.momentum - beta)))
+        ax.annotate(text, (curve.lr_lambda[i], curve.momentum[i]), textcoords="offset points", xytext=offset,
+                    fontsize="small", color="black")
+
+
+def _mark_modes(ax, eigenvalues, lr, momentum):
+    from matplotlib.lines import Line2D
+
+    if lr is None or momentum is None:
+        raise ValueError("marking modes needs `lr` and `momentum` with `eigenvalues`")
+    lam = _eigen_arg(eigenvalues)
+    lr = _v.real("lr", lr, low=0.0)
+    beta = _v.real("momentum", momentum)
+    label = f"modes $\\lambda_i$ at $\\alpha$ = {lr:.4g}, $\\beta$ = {beta:.4g}"
+    ax.plot(lr * lam, np.full(lam.shape, beta), marker="X", markersize=8, color="#D55E00",
+            markeredgecolor="black", linestyle="none", label=label, zorder=5)
+    return Line2D([], [], marker="X", markersize=8, color="#D55E00", markeredgecolor="black", linestyle="none",
+                  label=label)

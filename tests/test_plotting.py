@@ -225,3 +225,115 @@ def test_convergence_errors():
         plotting.convergence(runs, quantity="distance")
     with pytest.raises(ValueError, match="rates"):
         plotting.convergence(runs, rates=[0.5])
+
+
+# -------------------------------------------------------------------- rate heat-map
+def _radius_by_numpy_roots(lams, lr, beta, method):
+    """Independent spectral radius: numpy.roots of each mode's polynomial."""
+    worst = 0.0
+    for lam in lams:
+        a = lr * lam
+        coeffs = [1.0, -(1 + beta - a), beta] if method == "heavy_ball" else \
+            [1.0, -(1 + beta) * (1 - a), beta * (1 - a)]
+        worst = max(worst, float(np.max(np.abs(np.roots(coeffs)))))
+    return worst
+
+
+@pytest.mark.parametrize("method", ["heavy_ball", "nesterov"])
+def test_rate_heatmap_analytic_values_scale_and_optimum(method):
+    lrs, momenta = np.geomspace(1e-3, 0.05, 9), np.linspace(0.0, 0.95, 7)
+    lams = [1.0, 30.0, 100.0]
+    ax = plotting.rate_heatmap(eigenvalues=lams, lrs=lrs, momenta=momenta, method=method)
+    mesh = ax.collections[0]
+    shown = mesh.get_array().reshape(len(momenta), len(lrs))
+    for i, b in enumerate(momenta):
+        for j, lr in enumerate(lrs):
+            rho = _radius_by_numpy_roots(lams, lr, b, method)
+            if rho >= 1.0:
+                assert shown.mask[i, j]
+            else:
+                # numpy.roots is only sqrt(eps)-accurate at a double root
+                assert shown[i, j] == pytest.approx(min(rho, 0.999), abs=2e-7)
+    assert mesh.get_clim() == (0.0, 0.999) and ax.get_xscale() == "log"
+    # the optimum marker sits at the closed-form tuning for [mu, L] = [1, 100]
+    (star,) = [ln for ln in ax.get_lines() if ln.get_marker() == "*"]
+    k = 100.0
+    if method == "heavy_ball":
+        want = (4 / (10 + 1) ** 2, ((10 - 1) / (10 + 1)) ** 2, (10 - 1) / (10 + 1))
+    else:
+        q = np.sqrt(3 * k + 1)
+        want = (4 / (3 * k + 1), (q - 2) / (q + 2), 1 - 2 / q)
+    np.testing.assert_allclose(star.get_xydata()[0], want[:2], rtol=1e-14)
+    assert f"{want[2]:.4g}" in star.get_label()
+    assert ax.figure.axes[1].get_ylabel().startswith("spectral radius")  # the colour bar
+
+
+class FakeSweep:
+    """Duck-typed SweepResult: what rate_heatmap reads."""
+
+    def __init__(self, lrs, momenta, rate):
+        self.lrs, self.momenta, self.rate, self.method = lrs, momenta, rate, "heavy_ball"
+
+
+def test_rate_heatmap_measured_panel_shares_the_colour_scale_and_marks_the_best_point():
+    lrs, momenta = np.linspace(0.005, 0.04, 8), np.linspace(0.0, 0.9, 4)
+    rate = np.linspace(0.5, 0.98, 32).reshape(4, 8)
+    rate[0, 7], rate[3, 0] = np.inf, 0.31  # a diverged point, and the best one
+    fig, (a, b) = plt.subplots(1, 2)
+    plotting.rate_heatmap(eigenvalues=[1.0, 100.0], lrs=lrs, momenta=momenta, ax=a, colorbar=False)
+    plotting.rate_heatmap(FakeSweep(lrs, momenta, rate), eigenvalues=[1.0, 100.0], ax=b)
+    assert a.collections[0].get_clim() == b.collections[0].get_clim()
+    assert a.collections[0].norm(0.9) == b.collections[0].norm(0.9)
+    shown = b.collections[0].get_array().reshape(4, 8)
+    assert shown.mask[0, 7] and shown[3, 0] == 0.31 and a.get_xscale() == "linear"
+    (best,) = [ln for ln in b.get_lines() if ln.get_marker() == "o"]
+    np.testing.assert_array_equal(best.get_xydata()[0], [0.005, 0.9])
+    labels = [t.get_text() for t in b.get_legend().get_texts()]
+    assert any(t.startswith("optimum") for t in labels) and any(t.startswith("divergent") for t in labels)
+
+
+def test_rate_heatmap_log_colour_scale_puts_decades_of_one_minus_rho_evenly():
+    ax = plotting.rate_heatmap(eigenvalues=[1.0, 10.0], lrs=[0.01, 0.1], momenta=[0.0, 0.5])
+    norm = ax.collections[0].norm
+    np.testing.assert_allclose([norm(0.0), norm(0.9), norm(0.99), norm(0.999)], [0, 1 / 3, 2 / 3, 1], atol=1e-12)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(), "eigenvalues"),
+    (dict(eigenvalues=[1.0], lrs=[0.1, 0.05], momenta=[0.0]), "lrs"),
+    (dict(eigenvalues=[1.0], lrs=[0.1], momenta=[0.0], vmax=1.0), "vmax"),
+    (dict(eigenvalues=[1.0], lrs=[0.1], momenta=[0.0], method="adam"), "method"),
+])
+def test_rate_heatmap_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        plotting.rate_heatmap(**kwargs)
+
+
+# ---------------------------------------------------------------------- regime map
+def test_regime_map_codes_match_an_independent_classification():
+    ax = plotting.regime_map(resolution=41, eigenvalues=[1.0, 100.0], lr=4 / 121, momentum=81 / 121)
+    codes = np.asarray(ax.images[0].get_array())
+    xs, ys = np.linspace(0, 4.2, 41), np.linspace(0, 1, 41)
+    for i in range(0, 41, 4):
+        for j in range(1, 41, 4):
+            a, b = xs[j], ys[i]
+            r = np.roots([1.0, -(1 + b - a), b])
+            if np.max(np.abs(r)) >= 1 - 1e-9:
+                want = 3
+            elif abs(np.imag(r)).max() > 1e-7:
+                want = 1
+            else:
+                want = 2 if r[np.argmax(np.abs(r))].real < 0 else 0
+            if abs(np.max(np.abs(r)) - 1) > 1e-6 and abs((1 + b - a) ** 2 - 4 * b) > 1e-6:  # off the boundaries
+                assert codes[i, j] == want, (a, b)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels[:4] == ["monotone", "oscillating", "sign flipping", "divergent"]
+    (modes,) = [ln for ln in ax.get_lines() if ln.get_marker() == "X"]
+    np.testing.assert_allclose(modes.get_xdata(), [4 / 121, 400 / 121])
+    assert len([ln for ln in ax.get_lines() if ln.get_marker() in ("None", None, "")]) == 3  # boundaries
+    assert ax.get_xlabel().startswith(r"$\alpha\lambda$")
+
+
+def test_regime_map_needs_a_tuning_to_mark_modes():
+    with pytest.raises(ValueError, match="lr"):
+        plotting.regime_map(eigenvalues=[1.0])
