@@ -187,5 +187,117 @@ def text_map(r):
             f"  is {r['optimizer']}\n  lr = {r['lr']:.6g}, momentum = {r['momentum']:.6g}")
 
 
-RUNNERS = {"simulate": run_simulate, "optimize": run_optimize, "map": run_map}
-TEXT = {"simulate": text_simulate, "optimize": text_optimize, "map": text_map}
+# ------------------------------------------------------------------------ spectrum
+SPECTRAL_METHODS = ("gd", "heavy_ball", "nesterov")
+
+
+def run_spectrum(args):
+    from . import spectral
+
+    if args.kappa < 1:
+        raise ValueError(f"`--kappa` must be >= 1, got {args.kappa!r}")
+    if not args.mu > 0:
+        raise ValueError(f"`--mu` must be > 0, got {args.mu!r}")
+    mu, L = args.mu, args.kappa * args.mu
+    row = spectral.rate_table([args.kappa])[0]
+    out = dict(command="spectrum", kappa=args.kappa, mu=mu, L=L, reduction=1e-6, optimal={})
+    for method, steps in zip(SPECTRAL_METHODS, row[4:7]):
+        lr, beta, rate = spectral.optimal_parameters(mu, L, method)
+        out["optimal"][method] = dict(lr=lr, momentum=beta, rate=rate, steps=int(steps))
+    if args.lr is not None:
+        lam = [mu, L]
+        rho = spectral.spectral_radius(lam, args.lr, args.momentum, args.method)
+        at = dict(method=args.method, lr=args.lr, momentum=args.momentum, rate=rho,
+                  steps=_steps_for(rho, 1e-6), modes={})
+        for name, value in (("mu", mu), ("L", L)):
+            roots = spectral.mode_roots(value, args.lr, args.momentum, args.method)
+            at["modes"][name] = dict(eigenvalue=value, root_modulus=float(abs(roots).max()),
+                                     regime=spectral.regime(value, args.lr, args.momentum)
+                                     if args.method == "heavy_ball" else None)
+        out["at"] = at
+    return out
+
+
+def _steps_for(rho, reduction):
+    """Smallest k with rho^k <= reduction (None when rho >= 1; 1 when rho = 0)."""
+    import math
+
+    if rho >= 1.0:
+        return None
+    if rho == 0.0:
+        return 1
+    return max(1, math.ceil(math.log(reduction) / math.log(rho)))
+
+
+def text_spectrum(r):
+    lines = [f"quadratic with eigenvalues in [{r['mu']:g}, {r['L']:g}] (kappa = {r['kappa']:g}): optimal tunings",
+             f"  {'method':<11} {'lr':>11} {'momentum':>9} {'rate':>9} {'steps to 1e-6':>14}"]
+    for method, o in r["optimal"].items():
+        lines.append(f"  {method:<11} {o['lr']:11.5g} {o['momentum']:9.5f} {o['rate']:9.5f} {o['steps']:14d}")
+    if "at" in r:
+        a = r["at"]
+        steps = "never (diverges)" if a["steps"] is None else str(a["steps"])
+        lines.append(f"at lr = {a['lr']:g}, momentum = {a['momentum']:g} ({a['method']}): spectral radius "
+                     f"{a['rate']:.5f}, steps to 1e-6: {steps}")
+        for name, m in a["modes"].items():
+            regime = f", {m['regime']}" if m["regime"] else ""
+            lines.append(f"  mode {name} = {m['eigenvalue']:g}: root modulus {m['root_modulus']:.5f}{regime}")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- sweep
+def run_sweep(args):
+    from .sweep import sweep
+
+    problem, x0 = build_problem(args)
+    out_path = "sweep.npz" if args.out is None else args.out
+    if not str(out_path).endswith(".npz"):
+        raise ValueError(f"`--out` must name a .npz file, got {out_path!r}")
+    if args.plot is not None and not str(args.plot).lower().endswith((".png", ".pdf", ".svg")):
+        raise ValueError(f"`--plot` must name a .png, .pdf or .svg file, got {args.plot!r}")
+    result = sweep(problem, args.lrs, args.momenta, x0=x0, n_steps=args.n_steps, method=args.method,
+                   tol=args.tol, backend=args.backend)
+    result.save(out_path)
+    best = result.best()
+    out = dict(command="sweep", problem=repr(problem), method=args.method, n_steps=args.n_steps, tol=args.tol,
+               backend=result.backend, grid=[len(result.momenta), len(result.lrs)],
+               diverged=int(result.diverged.sum()), best=None if best is None else
+               dict(lr=best[0], momentum=best[1], rate=best[2]), written=[str(out_path)])
+    reached = result.steps_to_tol[result.steps_to_tol >= 0]
+    out["fastest_steps_to_tol"] = int(reached.min()) if reached.size else None
+    if args.plot is not None:
+        out["written"].append(_plot_sweep(result, problem, args.plot))
+    return out
+
+
+def _plot_sweep(result, problem, path):
+    from matplotlib.figure import Figure
+
+    from . import plotting
+
+    fig = Figure(figsize=(5.6, 4.3), layout="constrained")
+    ax = fig.subplots()
+    eig = problem if hasattr(problem, "eigenvalues") and problem.mu > 0 else None
+    plotting.rate_heatmap(result, eigenvalues=eig, ax=ax)
+    ax.set_title(f"{result.method} on {result.problem_name}, {result.n_steps} steps", fontsize="medium")
+    fig.savefig(path, dpi=110)
+    return str(path)
+
+
+def text_sweep(r):
+    m, n = r["grid"]
+    lines = [f"{r['method']} on {r['problem']}: {m} momenta x {n} learning rates, {r['n_steps']} steps "
+             f"({r['backend']}); {r['diverged']} diverged"]
+    if r["best"]:
+        b = r["best"]
+        lines.append(f"  best: lr = {b['lr']:.5g}, momentum = {b['momentum']:.5g}, rate = {b['rate']:.5f}")
+    if r["fastest_steps_to_tol"] is not None:
+        lines.append(f"  fastest to tol = {r['tol']:g}: {r['fastest_steps_to_tol']} steps")
+    lines += [f"  wrote {p}" for p in r["written"]]
+    return "\n".join(lines)
+
+
+RUNNERS = {"simulate": run_simulate, "optimize": run_optimize, "map": run_map, "spectrum": run_spectrum,
+           "sweep": run_sweep}
+TEXT = {"simulate": text_simulate, "optimize": text_optimize, "map": text_map, "spectrum": text_spectrum,
+        "sweep": text_sweep}

@@ -165,3 +165,53 @@ def test_errors_are_one_line_naming_the_argument(argv, names, capsys):
     captured = capsys.readouterr()
     assert code == 2 and captured.out == ""
     assert captured.err.count("\n") == 1 and names in captured.err
+
+
+# ------------------------------------------------------------------------ spectrum
+@pytest.mark.parametrize("kappa", [10.0, 100.0, 1e4])
+def test_spectrum_optimal_parameters_are_the_closed_forms(kappa, capsys):
+    r = run_json(capsys, "spectrum", "--kappa", str(kappa), "--mu", "2")
+    mu, L, s, q = 2.0, 2.0 * kappa, math.sqrt(kappa), math.sqrt(3 * kappa + 1)
+    want = {"gd": (2 / (L + mu), 0.0, (kappa - 1) / (kappa + 1)),
+            "heavy_ball": (4 / (math.sqrt(L) + math.sqrt(mu)) ** 2, ((s - 1) / (s + 1)) ** 2, (s - 1) / (s + 1)),
+            "nesterov": (4 / (3 * L + mu), (q - 2) / (q + 2), 1 - 2 / q)}
+    for method, (lr, beta, rate) in want.items():
+        o = r["optimal"][method]
+        assert o["lr"] == pytest.approx(lr, rel=1e-13) and o["momentum"] == pytest.approx(beta, rel=1e-13, abs=0)
+        assert o["rate"] == pytest.approx(rate, rel=1e-13)
+        # steps: the smallest k with rate^k <= 1e-6
+        k = o["steps"]
+        assert rate**k <= 1e-6 * (1 + 1e-12) and rate ** (k - 1) > 1e-6 * (1 - 1e-12)
+
+
+@pytest.mark.parametrize("method, lr, beta", [("heavy_ball", 0.01, 0.9), ("heavy_ball", 0.03, 0.2),
+                                              ("nesterov", 0.05, 0.9), ("gd", 0.015, 0.0)])
+def test_spectrum_at_a_point_matches_numpy_roots(method, lr, beta, capsys):
+    r = run_json(capsys, "spectrum", "--kappa", "100", "--lr", str(lr), "--momentum", str(beta),
+                 "--method", method)["at"]
+    moduli = []
+    for lam in (1.0, 100.0):
+        a = lr * lam
+        poly = {"gd": [1.0, -(1 - a)], "heavy_ball": [1.0, -(1 + beta - a), beta],
+                "nesterov": [1.0, -(1 + beta) * (1 - a), beta * (1 - a)]}[method]
+        moduli.append(float(np.max(np.abs(np.roots(poly)))))
+    name = {1.0: "mu", 100.0: "L"}
+    for lam, m in zip((1.0, 100.0), moduli):
+        assert r["modes"][name[lam]]["root_modulus"] == pytest.approx(m, rel=1e-9)
+    assert r["rate"] == pytest.approx(max(moduli), rel=1e-9)
+    if max(moduli) < 1:
+        assert r["steps"] == math.ceil(math.log(1e-6) / math.log(max(moduli)))
+    else:
+        assert r["steps"] is None
+    if method == "heavy_ball" and (lr, beta) == (0.01, 0.9):
+        # both modes inside the complex band: modulus sqrt(beta), oscillating
+        assert r["modes"]["L"]["regime"] == "oscillating" and r["rate"] == pytest.approx(math.sqrt(0.9))
+    if method == "heavy_ball" and (lr, beta) == (0.03, 0.2):
+        # lr L = 3 is in [(1 + sqrt b)^2, 2 + 2b) = [2.09, 2.4)? no: 3 >= 2.4, divergent
+        assert r["modes"]["L"]["regime"] == "divergent" and r["modes"]["mu"]["regime"] == "monotone"
+
+
+def test_spectrum_text_lists_the_three_methods(capsys):
+    assert cli.main(["spectrum", "--kappa", "100"]) == 0
+    out = capsys.readouterr().out
+    assert "heavy_ball     0.033058   0.66942   0.81818             69" in out
