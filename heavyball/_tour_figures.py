@@ -50,7 +50,7 @@ def ravine(out, ravine_data):
     fig, ax = _figure((6.0, 4.6))
     plotting.trajectories(problem, runs, ax=ax, markevery=1)
     ax.set_title("$L = 100x^2 + y^2$, each method at its optimal tuning", fontsize="medium")
-    return _save(fig, out, "ravine.png")
+    return _save(fig, out, "ravine_trajectories.png")
 
 
 def convergence(out, ravine_data):

@@ -277,8 +277,6 @@ def run(out="heavyball-tour", quick=False, stream=None):
     import sys
     import time
 
-    from . import _tour_figures
-
     start = time.perf_counter()
     say = (lambda *a: print(*a, file=stream)) if stream is not None else (lambda *a: print(*a, file=sys.stdout))
     say(f"heavyball tour ({'quick' if quick else 'full'}): gradient methods as a damped particle "
@@ -289,12 +287,25 @@ def run(out="heavyball-tour", quick=False, stream=None):
     _print_reference_check(say, reference_check())
     heat = heatmap_sweep(quick=quick)
     _print_heatmap(say, heat)
-    paths = _tour_figures.write_all(out, phase_runs(), ravine_runs(), heat)
+    paths = figures(out, heat=heat)
     say("\nfigures written:")
     for p in paths:
         say(f"  {p}")
     say(f"\ndone in {time.perf_counter() - start:.1f} s")
     return 0
+
+
+def figures(out, quick=False, heat=None):
+    """Write the tour's five PNG figures into ``out``; returns their paths.
+
+    ``phase_portrait.png``, ``ravine_trajectories.png``, ``convergence.png``,
+    ``rate_heatmap.png`` (analytic and simulated) and ``regime_map.png``.
+    ``heat`` reuses a :func:`heatmap_sweep` result.
+    """
+    from . import _tour_figures
+
+    heat = heatmap_sweep(quick=quick) if heat is None else heat
+    return _tour_figures.write_all(out, phase_runs(), ravine_runs(), heat)
 
 
 def _print_rate_table(say, rows):

@@ -90,6 +90,37 @@ def test_momentum_schedule_runs_match_the_pytorch_oracle():
         assert mod["steps_to_tol"](problem, runs[label]) == (int(hit[0]) if hit.size else None), label
 
 
+def test_ravine_runs_are_the_closed_form_tunings():
+    mod = load("ravine.py")
+    _, data = mod["runs"](50)
+    s = np.sqrt(100.0)
+    assert data["gradient descent"][1] == pytest.approx(99 / 101, rel=1e-14)
+    assert data["heavy ball"][1] == pytest.approx((s - 1) / (s + 1), rel=1e-14)
+    assert data["Nesterov"][1] == pytest.approx(1 - 2 / np.sqrt(301), rel=1e-14)
+    seed = data["GD, lr = 0.005 (seed)"][0]
+    # lr * 200 = 1: the steep coordinate is solved by the first step; y shrinks by 0.99 per step
+    assert np.all(seed.x[1:, 0] == 0.0)
+    np.testing.assert_allclose(seed.x[:, 1], 0.99 ** np.arange(51), rtol=1e-13)
+    assert data["GD, lr = 0.005 (seed)"][1] == pytest.approx(0.99, rel=1e-15)
+    # tuned GD flips the sign of x every step, |x_k| = (99/101)^k
+    gd = data["gradient descent"][0].x[:, 0]
+    np.testing.assert_allclose(gd, (-99 / 101) ** np.arange(51), rtol=1e-12)
+
+
+def test_kappa_table_measured_rates_are_within_the_double_root_bias():
+    mod = load("kappa_table.py")
+    for kappa in (10.0, 1000.0):
+        gd = mod["measured_rate"](kappa, "gd", 500)
+        assert gd == pytest.approx((kappa - 1) / (kappa + 1), rel=1e-12)  # both modes decay exactly
+        s = np.sqrt(kappa)
+        hb_rate = (s - 1) / (s + 1)
+        n = 2000
+        measured = mod["measured_rate"](kappa, "heavy_ball", n)
+        # e_k = (a + b k) rho^k: a slope fitted over k in [n/2, n] exceeds log rho by about 1/(0.75 n),
+        # but underflow cuts the fit short for fast rates, so bound by the tail actually fitted
+        assert 0 <= np.log(measured / hb_rate) <= 4.0 / min(n, -140 * np.log(10) / np.log(hb_rate))
+
+
 # --------------------------------------------------------------------------- docs
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 #: Pages of this issue whose ``pycon`` examples run as doctests (others test their own pages).
