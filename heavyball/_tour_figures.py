@@ -37,7 +37,7 @@ def phase_portrait(out, phase):
     fig, axes = _figure((12.0, 4.1), ncols=3, sharex=True, sharey=True)
     for ax, (method, traj) in zip(axes, runs.items()):
         plotting.phase_portrait(system, trajectories={"exact (solve_ivp)": ref, _PRETTY[method]: traj},
-                                xlim=(-2.6, 2.6), vlim=(-2.6, 2.6), ax=ax)
+                                xlim=(-2.6, 2.6), vlim=(-2.6, 2.6), density=0.7, ax=ax)
         ax.set_title(f"{_PRETTY[method]}, h = {h:g}", fontsize="medium")
     for ax in axes[1:]:
         ax.set_ylabel("")

@@ -50,7 +50,7 @@ def main(argv=None):
     e_ref = float(system.energy(ref_at_steps.x[-1], ref_at_steps.v[-1]))
     for ax, (method, traj) in zip(axes, out.items()):
         plotting.phase_portrait(system, trajectories={"exact (solve_ivp)": ref, METHODS[method]: traj},
-                                xlim=(-2.6, 2.6), vlim=(-2.6, 2.6), ax=ax)
+                                xlim=(-2.6, 2.6), vlim=(-2.6, 2.6), density=0.7, ax=ax)
         try:
             opt = hb.to_optimizer(MASS, FRICTION, STEP, method)
             name = f"SGD(lr={opt.lr:.2f}, momentum={opt.momentum:.2f}{', nesterov' if opt.nesterov else ''})"

@@ -215,3 +215,14 @@ def test_spectrum_text_lists_the_three_methods(capsys):
     assert cli.main(["spectrum", "--kappa", "100"]) == 0
     out = capsys.readouterr().out
     assert "heavy_ball     0.033058   0.66942   0.81818             69" in out
+
+
+def test_simulate_explicit_euler_is_the_delayed_gradient_linear_map(capsys):
+    """The numbers docs/cli.md shows for explicit Euler: per mode (x, v) -> (x + h v, b v - h lam x)."""
+    r = run_json(capsys, "simulate", "--method", "explicit_euler", "--kappa", "10", "--step", "0.05",
+                 "--n-steps", "100")
+    h, b = 0.05, 1 - 0.05
+    final = [(np.linalg.matrix_power(np.array([[1.0, h], [-h * lam, b]]), 100) @ [1.0, 0.0])[0]
+             for lam in (1.0, 10.0)]
+    np.testing.assert_allclose(r["final_x"], final, rtol=1e-12)
+    assert f"{r['final_distance']:.6g}" == "0.294629" and f"{r['final_loss']:.6g}" == "0.410359"
