@@ -262,6 +262,34 @@ def analytic_grid(eigenvalues, lrs, momenta, method="heavy_ball"):
 
 
 # ------------------------------------------------------------------------------ run
+def collect(quick=False):
+    """Every number the tour prints, as plain data.
+
+    Returns
+    -------
+    dict
+        ``rates`` (:func:`rate_rows`), ``map`` (:func:`map_check`, 500 steps
+        quick, 2000 full), ``map_steps``, ``reference`` (:func:`reference_check`)
+        and ``heat`` (:func:`heatmap_sweep`).
+    """
+    n = 500 if quick else 2000
+    return dict(rates=rate_rows(), map=map_check(n_steps=n), map_steps=n, reference=reference_check(),
+                heat=heatmap_sweep(quick=quick), quick=bool(quick))
+
+
+def report(data):
+    """The text the tour prints for :func:`collect`'s ``data``."""
+    lines = []
+    say = lines.append
+    say(f"heavyball tour ({'quick' if data['quick'] else 'full'}): gradient methods as a damped particle "
+        "m x'' = -grad L - gamma x'\n")
+    _print_rate_table(say, data["rates"])
+    _print_map_check(say, data["map"], data["map_steps"])
+    _print_reference_check(say, data["reference"])
+    _print_heatmap(say, data["heat"])
+    return "\n".join(lines)
+
+
 def run(out="heavyball-tour", quick=False, stream=None):
     """Compute, print and draw the tour; returns the exit code (0).
 
@@ -278,20 +306,14 @@ def run(out="heavyball-tour", quick=False, stream=None):
     import time
 
     start = time.perf_counter()
-    say = (lambda *a: print(*a, file=stream)) if stream is not None else (lambda *a: print(*a, file=sys.stdout))
-    say(f"heavyball tour ({'quick' if quick else 'full'}): gradient methods as a damped particle "
-        "m x'' = -grad L - gamma x'\n")
-    _print_rate_table(say, rate_rows())
-    n = 500 if quick else 2000
-    _print_map_check(say, map_check(n_steps=n), n)
-    _print_reference_check(say, reference_check())
-    heat = heatmap_sweep(quick=quick)
-    _print_heatmap(say, heat)
-    paths = figures(out, heat=heat)
-    say("\nfigures written:")
+    stream = sys.stdout if stream is None else stream
+    data = collect(quick=quick)
+    print(report(data), file=stream)
+    paths = figures(out, heat=data["heat"])
+    print("\nfigures written:", file=stream)
     for p in paths:
-        say(f"  {p}")
-    say(f"\ndone in {time.perf_counter() - start:.1f} s")
+        print(f"  {p}", file=stream)
+    print(f"\ndone in {time.perf_counter() - start:.1f} s", file=stream)
     return 0
 
 

@@ -6,9 +6,15 @@ import pytest
 from heavyball import cli, tour
 
 
-def test_map_check_rows_agree_to_rounding():
-    rows = tour.map_check(n_steps=300)
-    assert len(rows) == 6
+@pytest.fixture(scope="module")
+def data():
+    """Everything the quick tour prints, computed once for the tests of this module."""
+    return tour.collect(quick=True)
+
+
+def test_map_check_rows_agree_to_rounding(data):
+    rows = data["map"]
+    assert len(rows) == 6 and data["map_steps"] == 500
     for row in rows:
         assert row["max_deviation"] <= 1e-12, row
         if "torch_deviation" in row:
@@ -68,8 +74,8 @@ def _first_hit_by_oracle(kappa, method, lr, beta, n):
 
 
 @pytest.fixture(scope="module")
-def rows():
-    return tour.rate_rows()
+def rows(data):
+    return data["rates"]
 
 
 def test_rate_rows_analytic_columns_are_the_closed_forms(rows):
@@ -133,8 +139,8 @@ def test_ravine_and_phase_runs_are_what_they_say():
 
 # --------------------------------------------------------------- the heat-map sweep
 @pytest.fixture(scope="module")
-def heat():
-    return tour.heatmap_sweep(quick=True)
+def heat(data):
+    return data["heat"]
 
 
 def test_heatmap_sweep_rates_match_an_independent_loop(heat):
@@ -173,27 +179,61 @@ def test_heatmap_summary_numbers(heat):
 
 # ------------------------------------------------------------------------ the run
 @pytest.fixture(scope="module")
-def tour_output(tmp_path_factory):
+def tour_output(tmp_path_factory, data, monkeypatch_module):
     import io
 
     out = tmp_path_factory.mktemp("tour")
+    monkeypatch_module.setattr(tour, "collect", lambda quick: data)  # computed (and checked) once
     buf = io.StringIO()
     assert tour.run(out, quick=True, stream=buf) == 0
     return out, buf.getvalue()
 
 
-def test_tour_prints_the_checked_numbers(tour_output, rows):
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    mp = pytest.MonkeyPatch()
+    yield mp
+    mp.undo()
+
+
+def test_tour_prints_the_checked_numbers(tour_output, data, rows):
     _, text = tour_output
+    assert text.startswith(tour.report(data))
     for r in rows:
         steps = "-" if r["measured_steps"] is None else str(r["measured_steps"])
         line = (f"   {r['kappa']:7g}  {r['method']:<10} {r['lr']:10.4g} {r['momentum']:9.4f}  "
                 f"{r['analytic_rate']:8.4f} {r['measured_rate']:9.4f}  {r['analytic_steps']:6d} {steps:>9}")
         assert line in text
-    for row in tour.map_check(n_steps=500):
-        assert f"heavyball {row['max_deviation']:.1e}" in text and row["max_deviation"] <= 1e-12
-    for row in tour.reference_check():
+    for row in data["map"]:
+        assert f"heavyball {row['max_deviation']:.1e}" in text
+    for row in data["reference"]:
         assert "observed order " + ", ".join(f"{o:.2f}" for o in row["orders"]) in text
-    assert "analytic optimum      lr = 0.03306, momentum = 0.6694, rate = 0.8182" in text
+    # the heat-map lines, from the closed-form tuning
+    lr, beta, rho = _closed_form_tuning(100.0, "heavy_ball")
+    assert f"analytic optimum      lr = {lr:.4g}, momentum = {beta:.4f}, rate = {rho:.4f}" in text
+    blr, bbeta, brate = data["heat"][2]["best"]
+    assert f"best simulated point  lr = {blr:.4g}, momentum = {bbeta:.4f}, rate = {brate:.4f}" in text
+
+
+def test_reference_check_errors_are_against_solve_ivp(data):
+    """The printed errors: recompute one scheme's against an independent solve_ivp call."""
+    from scipy.integrate import solve_ivp
+
+    from heavyball import DampedParticle, DoubleWell, integrate
+
+    problem = DoubleWell(stiffness=2.0)
+
+    def rhs(t, y):  # m = 1, gamma = 0.7, written out by hand
+        x, v = y[:2], y[2:]
+        gx = 4 * x[0] * (x[0] ** 2 - 1) + 0.25
+        return np.concatenate([v, -np.array([gx, 2.0 * x[1]]) - 0.7 * v])
+
+    exact = solve_ivp(rhs, (0, 2), [1.4, 0.5, 0.0, -0.3], method="DOP853", rtol=1e-12, atol=1e-13).y[:2, -1]
+    row = next(r for r in data["reference"] if r["method"] == "symplectic_euler")
+    for h, err in zip(row["steps"], row["errors"]):
+        traj = integrate(DampedParticle(problem, 1.0, 0.7), [1.4, 0.5], [0.0, -0.3], method="symplectic_euler",
+                         step=h, n_steps=int(round(2 / h)))
+        assert err == pytest.approx(np.linalg.norm(traj.x[-1] - exact), rel=1e-6)
 
 
 def test_tour_writes_and_lists_its_five_figures(tour_output):
