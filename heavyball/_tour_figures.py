@@ -64,8 +64,11 @@ def convergence(out, ravine_data):
 def rate_heatmap(out, heat):
     problem, result, _ = heat
     fig, (left, right) = _figure((11.0, 4.3), ncols=2, sharey=True)
-    plotting.rate_heatmap(eigenvalues=problem, lrs=result.lrs, momenta=result.momenta, ax=left, colorbar=False)
-    plotting.rate_heatmap(result, eigenvalues=problem, ax=right)
+    scale = dict(vmin=0.5, vmax=0.999)  # one colour scale for both panels
+    plotting.rate_heatmap(eigenvalues=problem, lrs=result.lrs, momenta=result.momenta, ax=left, colorbar=False,
+                          **scale)
+    plotting.rate_heatmap(result, eigenvalues=problem, ax=right, **scale)
+    fig.axes[-1].set_ylabel(r"contraction rate $\rho$ (both panels)")
     left.set_title(r"analytic spectral radius (heavy ball, $\kappa$ = 100)", fontsize="medium")
     right.set_title(f"simulated: mean contraction over {result.n_steps} steps", fontsize="medium")
     right.set_ylabel("")
@@ -79,7 +82,7 @@ def regime_map(out, ravine_data):
     lr, beta, _ = spectral.optimal_parameters(problem.mu, problem.L, "heavy_ball")
     fig, ax = _figure((7.4, 4.3))
     plotting.regime_map(eigenvalues=problem, lr=lr, momentum=beta, ax=ax)
-    ax.set_title("heavy ball, one mode: the ravine's two modes at the optimal tuning", fontsize="medium")
+    ax.set_title("regimes of a heavy-ball mode; crosses: the ravine at its optimum", fontsize="medium")
     return _save(fig, out, "regime_map.png")
 
 

@@ -226,8 +226,12 @@ def phase_runs(n_steps=25):
 HEATMAP_KAPPA = 100.0
 
 
-def heatmap_sweep(quick=False, backend="numba"):
+def heatmap_sweep(quick=False, backend=None):
     """Heavy ball over a ``(lr, momentum)`` grid on ``diag(1, 100)``: simulated and analytic.
+
+    ``backend`` defaults to ``"numba"`` (the compiled kernels) and, with
+    ``quick``, to ``"numpy"``: the same numbers without the one-off compile,
+    which would dominate a quick tour on a cold cache.
 
     Returns
     -------
@@ -241,6 +245,7 @@ def heatmap_sweep(quick=False, backend="numba"):
     """
     from .sweep import sweep
 
+    backend = ("numpy" if quick else "numba") if backend is None else backend
     problem = Quadratic.diagonal([1.0, HEATMAP_KAPPA])
     n = 24 if quick else 60
     lrs = np.geomspace(1e-3, 0.05, n)
