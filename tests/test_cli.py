@@ -227,3 +227,47 @@ def test_simulate_explicit_euler_is_the_delayed_gradient_linear_map(capsys):
     np.testing.assert_allclose(r["final_x"], final, rtol=1e-12)
     assert r["final_distance"] == pytest.approx(np.hypot(*final), rel=1e-12)
     assert r["final_loss"] == pytest.approx(0.5 * (final[0] ** 2 + 10 * final[1] ** 2), rel=1e-12)
+
+
+# --------------------------------------------------------------------------- sweep
+def test_sweep_writes_npz_and_plot_and_reports_the_best_point(capsys, tmp_path):
+    npz, png = tmp_path / "grid.npz", tmp_path / "grid.png"
+    r = run_json(capsys, "sweep", "--kappa", "100", "--lrs", "0.005:0.035:7", "--momenta", "0:0.9:4",
+                 "--n-steps", "150", "--backend", "numpy", "--out", str(npz), "--plot", str(png))
+    lrs, moms = np.linspace(0.005, 0.035, 7), np.linspace(0, 0.9, 4)
+    lam = np.array([1.0, 100.0])
+    rate = np.full((4, 7), np.inf)
+    for i, b in enumerate(moms):
+        for j, lr in enumerate(lrs):
+            x = np.asarray(oracles.sgd_torch(lambda z: lam * np.asarray(z), [1.0, 1.0], 150, lr, b))
+            if np.all(np.isfinite(x)) and np.max(np.abs(x)) < 1e50:
+                rate[i, j] = (np.linalg.norm(x[-1]) / math.sqrt(2)) ** (1 / 150)
+    i, j = np.unravel_index(np.argmin(rate), rate.shape)
+    assert r["best"]["lr"] == pytest.approx(lrs[j]) and r["best"]["momentum"] == pytest.approx(moms[i])
+    assert r["best"]["rate"] == pytest.approx(rate[i, j], rel=1e-10)
+    assert r["grid"] == [4, 7] and r["diverged"] == int(np.sum(~np.isfinite(rate)))
+    assert r["written"] == [str(npz), str(png)] and png.read_bytes()[:4] == b"\x89PNG"
+    from heavyball import SweepResult
+
+    saved = SweepResult.load(str(npz))
+    np.testing.assert_allclose(np.where(saved.diverged, np.inf, saved.rate), rate, rtol=1e-10)
+    assert cli.main(["sweep", "--kappa", "100", "--lrs", "log:0.001:0.01:3", "--n-steps", "20",
+                     "--backend", "numpy", "--out", str(npz)]) == 0
+    assert "1 momenta x 3 learning rates" in capsys.readouterr().out
+    np.testing.assert_allclose(SweepResult.load(str(npz)).lrs, [0.001, math.sqrt(0.001 * 0.01), 0.01])
+
+
+@pytest.mark.parametrize("argv, names", [
+    (["sweep", "--lrs", "0.1:0.2:3", "--out", "grid.txt"], "--out"),
+    (["sweep", "--lrs", "0.1:0.2:3", "--plot", "grid.gif"], "--plot"),
+    (["sweep", "--lrs", "log:0:0.2:3"], "--lrs"),
+    (["sweep", "--lrs", "0.1:0.2:0"], "--lrs"),
+    (["sweep", "--lrs", "0.1:0.2:3", "--method", "adam"], "--method"),
+])
+def test_sweep_errors(argv, names, capsys):
+    try:
+        code = cli.main(argv)
+    except SystemExit as exc:
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and names in err
