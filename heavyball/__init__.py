@@ -9,7 +9,7 @@ Distribution name ``heavyball-dynamics``; unrelated to the PyTorch optimiser
 library published on PyPI as ``heavyball``.
 """
 
-from . import problems, schedules
+from . import odes, problems, schedules
 from .integrators import METHODS, integrate
 from .maps import PhysicalParams, initial_velocity, to_optimizer, to_physical
 from .optimizers import GD, SGD, Adam, EMAMomentum, KerasSGD, optimize
@@ -25,12 +25,14 @@ from .problems import (
 from .reference import solve_reference
 from .system import DampedParticle
 from .trajectory import Trajectory
+from .worst_case import worst_case
 
 __version__ = "0.1.0"
 
 __all__ = [
     "problems",
     "schedules",
+    "odes",
     "Quadratic",
     "Rosenbrock",
     "DoubleWell",
@@ -53,5 +55,6 @@ __all__ = [
     "to_optimizer",
     "to_physical",
     "initial_velocity",
+    "worst_case",
     "__version__",
 ]

@@ -176,6 +176,13 @@ def _validate(system, x0, v0, method, step, n_steps, t0, tol, record_every):
     if not isinstance(system, DampedParticle):
         raise ValueError(f"`system` must be a DampedParticle, got {type(system).__name__}")
     _v.choice("method", method, list(METHODS))
+    if system.high_resolution:
+        raise ValueError(
+            "`integrate` runs the plain damped particle only; this system has "
+            f"hessian_damping = {system.hessian_damping!r} and gradient_scale = {system.gradient_scale!r} "
+            "(allowed: 0.0 and 1.0). Use solve_reference for a high-resolution ODE, and the method it "
+            "models (optimize with SGD) for its discretisation"
+        )
     if system.mass == 0.0 and method != "explicit_euler":
         raise ValueError(
             f"method {method!r} needs a velocity, which a mass-0 system (gradient flow) "

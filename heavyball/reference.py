@@ -60,6 +60,7 @@ def solve_reference(system, x0, v0=None, *, t_span, t_eval=None, method="DOP853"
         if t_eval.ndim != 1 or np.any(t_eval < t0) or np.any(t_eval > t1):
             raise ValueError(f"`t_eval` must be a 1-D array inside t_span = ({t0!r}, {t1!r})")
     system.friction_at(t0)  # validates a time-dependent friction where it starts
+    system.gradient_scale_at(t0)  # and a time-dependent gradient scale
 
     def escaped(t, y):
         return DIVERGENCE_BOUND - np.max(np.abs(y))

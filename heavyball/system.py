@@ -4,7 +4,14 @@ r"""The physical model: a particle of mass ``m`` with friction on a loss surface
 
     m x'' = -\nabla L(x) - \gamma(t) x'
 
-With ``m = 0`` it is the gradient flow ``gamma x' = -grad L(x)``.
+With ``m = 0`` it is the gradient flow ``gamma x' = -grad L(x)``. Two optional
+terms (off by default) give the high-resolution ODEs of Shi, Du, Jordan & Su
+(2021): a Hessian-driven damping ``c_H Hess L(x) x'`` and a gradient scale
+``sigma(t)``,
+
+.. math::
+
+    m x'' = -\sigma(t) \nabla L(x) - \gamma(t) x' - c_H \nabla^2 L(x) x'.
 """
 
 from __future__ import annotations
@@ -19,6 +26,9 @@ __all__ = ["DampedParticle"]
 class DampedParticle:
     r"""A damped particle ``m x'' = -grad L(x) - gamma(t) x'`` on ``problem``.
 
+    With the optional terms, ``m x'' = -sigma(t) grad L(x) - gamma(t) x' -
+    c_H Hess L(x) x'`` (``sigma = gradient_scale``, ``c_H = hessian_damping``).
+
     Parameters
     ----------
     problem : Problem
@@ -29,6 +39,18 @@ class DampedParticle:
         ``gamma``, constant or a function of time ``gamma(t)`` (for example
         ``lambda t: 3 / t``, the Su-Boyd-Candes ODE). With ``mass = 0`` it
         must be positive.
+    hessian_damping : float >= 0
+        ``c_H``, the coefficient of the Hessian-driven damping
+        ``c_H Hess L(x) x'`` (a friction that depends on the position; the
+        "gradient correction" ``sqrt(s) Hess f x'`` of NAG). Default 0 (off).
+        Needs ``problem.hessian`` and ``mass > 0``. Only
+        :func:`~heavyball.solve_reference` integrates it;
+        :func:`~heavyball.integrate` refuses it.
+    gradient_scale : float > 0 or callable
+        ``sigma``, constant or a function of time ``sigma(t)`` multiplying the
+        force ``-grad L`` (``1 + sqrt(mu s)`` or ``1 + 3 sqrt(s)/(2t)`` in the
+        high-resolution ODEs). Default 1 (off). Any value other than 1 is,
+        like ``hessian_damping``, for :func:`~heavyball.solve_reference` only.
 
     Examples
     --------
@@ -36,9 +58,15 @@ class DampedParticle:
     >>> system = hb.DampedParticle(hb.Rosenbrock(), mass=1.0, friction=2.0)
     >>> system.rhs(0.0, [0.0, 0.0, 0.5, 0.0])  # y = [x, v]; grad L(0, 0) = (-2, 0)
     array([ 0.5,  0. ,  1. , -0. ])
+
+    A Hessian-driven damping on a quadratic ``diag(1, 4)`` adds ``c_H H v``:
+
+    >>> q = hb.Quadratic.diagonal([1.0, 4.0])
+    >>> hb.DampedParticle(q, 1.0, 0.0, hessian_damping=0.5).rhs(0.0, [0.0, 0.0, 1.0, 1.0])
+    array([ 1. ,  1. , -0.5, -2. ])
     """
 
-    def __init__(self, problem, mass=1.0, friction=1.0):
+    def __init__(self, problem, mass=1.0, friction=1.0, *, hessian_damping=0.0, gradient_scale=1.0):
         for attr in ("dim", "value", "grad"):
             if not hasattr(problem, attr):
                 raise ValueError(f"`problem` must have `dim`, `value` and `grad`; missing `{attr}`")
@@ -52,6 +80,16 @@ class DampedParticle:
                 raise ValueError(
                     "`friction` must be > 0 when `mass` = 0 (gradient flow gamma x' = -grad L), got 0.0"
                 )
+        self.hessian_damping = _v.real("hessian_damping", hessian_damping, low=0.0)
+        if self.hessian_damping > 0.0:
+            if self.mass == 0.0:
+                raise ValueError("`hessian_damping` must be 0 when `mass` = 0 (gradient flow has no velocity), "
+                                 f"got {hessian_damping!r}")
+            _require_hessian(problem)
+        if callable(gradient_scale):
+            self.gradient_scale = gradient_scale
+        else:
+            self.gradient_scale = _v.real("gradient_scale", gradient_scale, low=0.0, low_open=True)
 
     @property
     def dim(self):
@@ -84,6 +122,30 @@ class DampedParticle:
             raise ValueError(f"`friction(t)` must be finite and {need}; friction({ti!r}) = {gi!r}")
         return gam[()] if gam.ndim == 0 else gam
 
+    @property
+    def high_resolution(self):
+        """True when a Hessian damping or a gradient scale other than 1 is set."""
+        return self.hessian_damping != 0.0 or callable(self.gradient_scale) or self.gradient_scale != 1.0
+
+    def gradient_scale_at(self, t):
+        """Gradient scale ``sigma(t)`` for a scalar or array of times (validated).
+
+        Raises
+        ------
+        ValueError
+            If a value is not finite and positive.
+        """
+        t = np.asarray(t, dtype=np.float64)
+        if not callable(self.gradient_scale):
+            return np.full(t.shape, self.gradient_scale)[()] if t.ndim else self.gradient_scale
+        sig = _evaluate_on_times(self.gradient_scale, t)
+        bad = ~np.isfinite(sig) | (sig <= 0.0)
+        if np.any(bad):
+            i = np.flatnonzero(np.atleast_1d(bad))[0]
+            ti, si = np.atleast_1d(t)[i], np.atleast_1d(sig)[i]
+            raise ValueError(f"`gradient_scale(t)` must be finite and > 0; gradient_scale({ti!r}) = {si!r}")
+        return sig[()] if sig.ndim == 0 else sig
+
     def rhs(self, t, y):
         """Right-hand side ``dy/dt`` in SciPy's signature.
 
@@ -97,16 +159,27 @@ class DampedParticle:
         Returns
         -------
         ndarray
-            ``[v, (-grad L(x) - gamma(t) v) / m]``, or ``-grad L(x) / gamma(t)``
-            when ``mass = 0``.
+            ``[v, (-sigma(t) grad L(x) - gamma(t) v - c_H Hess L(x) v) / m]``,
+            or ``-sigma(t) grad L(x) / gamma(t)`` when ``mass = 0``
+            (``sigma = 1``, ``c_H = 0`` unless set).
         """
         y = np.asarray(y, dtype=np.float64)
         gamma = self.friction(t) if self.time_dependent else self.friction
         n = self.dim
         if self.mass == 0.0:
-            return -self.problem.grad(y) / gamma
+            return -self._force(t, y) / gamma
         x, v = y[:n], y[n:]
-        return np.concatenate([v, (-self.problem.grad(x) - gamma * v) / self.mass])
+        acc = -self._force(t, x) - gamma * v
+        if self.hessian_damping != 0.0:
+            acc = acc - self.hessian_damping * _hessian_times(self.problem, x, v)
+        return np.concatenate([v, acc / self.mass])
+
+    def _force(self, t, x):
+        """``sigma(t) grad L(x)`` (just ``grad L(x)`` when the scale is off)."""
+        g = self.problem.grad(x)
+        if callable(self.gradient_scale):
+            return self.gradient_scale(t) * g
+        return g if self.gradient_scale == 1.0 else self.gradient_scale * g
 
     def energy(self, x, v=None):
         """Mechanical energy ``L(x) + m |v|^2 / 2`` (broadcasts over leading axes)."""
@@ -117,7 +190,30 @@ class DampedParticle:
         return pot + 0.5 * self.mass * np.sum(v * v, axis=-1)
 
     def __repr__(self):
-        return f"DampedParticle({self.problem!r}, mass={self.mass!r}, friction={self.friction!r})"
+        extra = ""
+        if self.hessian_damping != 0.0:
+            extra += f", hessian_damping={self.hessian_damping!r}"
+        if callable(self.gradient_scale) or self.gradient_scale != 1.0:
+            extra += f", gradient_scale={self.gradient_scale!r}"
+        return f"DampedParticle({self.problem!r}, mass={self.mass!r}, friction={self.friction!r}{extra})"
+
+
+def _require_hessian(problem):
+    """Raise ValueError unless ``problem.hessian`` exists and is implemented."""
+    from .problems import CustomProblem
+
+    message = "`hessian_damping` > 0 needs a problem with a `hessian(x)` method"
+    if not callable(getattr(problem, "hessian", None)):
+        raise ValueError(message)
+    if isinstance(problem, CustomProblem) and problem._h is None:  # its hessian() would raise mid-solve
+        raise ValueError(message + f"; {problem!r} was given none")
+
+
+def _hessian_times(problem, x, v):
+    """``Hess L(x) v``; a diagonal quadratic never forms its dense Hessian."""
+    if getattr(problem, "is_diagonal", False):
+        return problem.hessian_diagonal * v
+    return np.asarray(problem.hessian(x), dtype=np.float64) @ v
 
 
 def _evaluate_on_times(fn, t):
