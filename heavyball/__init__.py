@@ -10,6 +10,7 @@ library published on PyPI as ``heavyball``.
 """
 
 from . import odes, problems, schedules
+from . import diagnostics, landscapes  # landscapes registers the scenario problems
 from .integrators import METHODS, integrate
 from .maps import PhysicalParams, initial_velocity, to_optimizer, to_physical
 from .optimizers import GD, SGD, Adam, EMAMomentum, KerasSGD, optimize
@@ -33,6 +34,8 @@ __all__ = [
     "problems",
     "schedules",
     "odes",
+    "diagnostics",
+    "landscapes",
     "Quadratic",
     "Rosenbrock",
     "DoubleWell",

@@ -1,4 +1,30 @@
-"""Diagnostics computed from a :class:`~heavyball.Trajectory`."""
+"""Diagnostics computed from a :class:`~heavyball.Trajectory`.
+
+==================================  ======================================================
+function                            what it measures
+==================================  ======================================================
+:func:`velocities`                  velocity at each recorded state
+:func:`velocity_norms`              its Euclidean norm
+:func:`velocity_gradient_angle`     angle between the velocity and ``-grad L`` (degrees)
+:func:`energies`                    kinetic and potential energy of the particle
+:func:`effective_learning_rate`     ``lr / (1 - beta)``, the step on a constant gradient
+:func:`oscillation_count`           sign changes per coordinate
+:func:`overshoot`                   farthest excursion past the minimiser
+:func:`distances`                   distance to a point or a moving target
+:func:`steps_to_tolerance`          first step within a tolerance of the minimum
+:func:`final_minimum`               which of several minima a run ends in
+:func:`detect_cycle`                a limit cycle at the end of a run
+==================================  ======================================================
+
+*Velocity* means the physical velocity ``v`` where the trajectory carries one
+(:func:`~heavyball.integrate`, :func:`~heavyball.solve_reference`,
+:func:`heavyball.odes.iterates`), and the displacement per unit time
+``(x_k - x_{k-1}) / (t_k - t_{k-1})`` for an optimiser run
+(:func:`~heavyball.optimize`, method in :data:`OPTIMIZER_METHODS`, whose ``v``
+is a framework's buffer, not a velocity) and for runs without ``v``, with
+``v_0 = 0``: optimisers start at rest. For
+symplectic Euler the two agree exactly (``x_{k+1} = x_k + h v_{k+1}``).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +32,431 @@ import numpy as np
 
 from . import _validation as _v
 
-__all__ = ["detect_cycle"]
+__all__ = [
+    "velocities",
+    "velocity_norms",
+    "velocity_gradient_angle",
+    "energies",
+    "effective_learning_rate",
+    "oscillation_count",
+    "overshoot",
+    "distances",
+    "steps_to_tolerance",
+    "final_minimum",
+    "nearest_minimum",
+    "detect_cycle",
+]
+
+
+def _positions(trajectory):
+    x = np.asarray(trajectory.x, dtype=np.float64)
+    if x.ndim != 2 or x.shape[0] == 0:
+        raise ValueError(f"`trajectory.x` must have shape (n + 1, dim) with n >= 0, got shape {x.shape}")
+    return x
+
+
+#: ``Trajectory.method`` of :func:`~heavyball.optimize` runs, whose ``v`` is a framework's buffer.
+OPTIMIZER_METHODS = frozenset({"GD", "SGD", "SGD(nesterov)", "KerasSGD", "EMAMomentum", "Adam"})
+
+
+def _is_physical(trajectory):
+    """True when ``trajectory.v`` is a physical velocity (anything but an optimiser run)."""
+    return trajectory.v is not None and trajectory.method not in OPTIMIZER_METHODS
+
+
+def velocities(trajectory):
+    """Velocity at each recorded state.
+
+    Parameters
+    ----------
+    trajectory : Trajectory
+
+    Returns
+    -------
+    ndarray, shape (n + 1, dim)
+        ``trajectory.v`` for integrator and reference runs; for optimiser
+        runs the displacement per unit time ``(x_k - x_{k-1}) / (t_k - t_{k-1})``
+        (per step for :func:`~heavyball.optimize`), with zeros at ``k = 0``.
+
+    Examples
+    --------
+    >>> import heavyball as hb
+    >>> from heavyball.diagnostics import velocities
+    >>> traj = hb.optimize(hb.Quadratic.diagonal([1.0]), hb.GD(0.5), [1.0], n_steps=2)
+    >>> velocities(traj)[:, 0].tolist()
+    [0.0, -0.5, -0.25]
+    """
+    x = _positions(trajectory)
+    if _is_physical(trajectory):
+        return np.asarray(trajectory.v, dtype=np.float64).copy()
+    t = np.asarray(trajectory.t, dtype=np.float64)
+    out = np.zeros_like(x)
+    if len(x) > 1:
+        out[1:] = np.diff(x, axis=0) / np.diff(t)[:, None]
+    return out
+
+
+def velocity_norms(trajectory):
+    """Euclidean norm of :func:`velocities`, shape ``(n + 1,)``.
+
+    Examples
+    --------
+    >>> import heavyball as hb
+    >>> from heavyball.diagnostics import velocity_norms
+    >>> traj = hb.optimize(hb.Quadratic.diagonal([1.0, 1.0]), hb.GD(0.5), [3.0, 4.0], n_steps=2)
+    >>> velocity_norms(traj).tolist()
+    [0.0, 2.5, 1.25]
+    """
+    return np.linalg.norm(velocities(trajectory), axis=1)
+
+
+def velocity_gradient_angle(trajectory, problem):
+    r"""Angle (degrees) between the velocity and the negative gradient at each state.
+
+    Parameters
+    ----------
+    trajectory : Trajectory
+    problem : Problem
+        The landscape the run was on (its ``grad`` at the recorded points).
+
+    Returns
+    -------
+    ndarray, shape (n + 1,)
+        ``arccos(<v_k, -g_k> / (|v_k| |g_k|))`` in ``[0, 180]``; NaN where the
+        velocity or the gradient is zero (the angle is undefined, e.g. at
+        rest at ``k = 0``).
+
+    Notes
+    -----
+    Below 90 degrees the particle moves downhill (the force agrees with the
+    velocity it carries); above 90 it coasts uphill against the force, as at
+    each turn of an oscillation.
+
+    Examples
+    --------
+    >>> import heavyball as hb
+    >>> from heavyball.diagnostics import velocity_gradient_angle
+    >>> traj = hb.optimize(hb.Quadratic.diagonal([1.0]), hb.SGD(1.0, 0.5), [1.0], n_steps=3)
+    >>> velocity_gradient_angle(traj, hb.Quadratic.diagonal([1.0])).tolist()
+    [nan, nan, 180.0, 0.0]
+    """
+    v = velocities(trajectory)
+    g = -np.asarray(problem.grad(_positions(trajectory)), dtype=np.float64)
+    nv, ng = np.linalg.norm(v, axis=1), np.linalg.norm(g, axis=1)
+    ok = (nv > 0) & (ng > 0)
+    cos = np.full(len(v), np.nan)
+    cos[ok] = np.einsum("ij,ij->i", v[ok], g[ok]) / (nv[ok] * ng[ok])
+    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+
+
+def energies(trajectory, *, mass=1.0, optimizer=None):
+    r"""Kinetic and potential energy at each recorded state.
+
+    Parameters
+    ----------
+    trajectory : Trajectory
+    mass : float >= 0
+        The particle's mass ``m`` (for integrator and reference runs).
+    optimizer : GD, SGD, KerasSGD or EMAMomentum, optional
+        Required for an optimiser run: its velocity is ``(x_k - x_{k-1}) / h``
+        with the step ``h`` of :func:`~heavyball.to_physical` (``mass`` is
+        then irrelevant, see Notes).
+
+    Returns
+    -------
+    kinetic, potential : ndarray, shape (n + 1,)
+        ``m |v_k|^2 / 2`` and ``L(x_k)`` (``trajectory.loss``).
+
+    Notes
+    -----
+    For an optimiser with effective learning rate ``lr`` (``h^2 / m`` of the
+    map) the kinetic energy is ``|x_k - x_{k-1}|^2 / (2 lr)`` whatever the
+    mass: the gauge cancels. For symplectic Euler it equals
+    ``m |v_k|^2 / 2`` of the integrator exactly.
+
+    Examples
+    --------
+    >>> import heavyball as hb
+    >>> from heavyball.diagnostics import energies
+    >>> opt = hb.GD(0.5)
+    >>> traj = hb.optimize(hb.Quadratic.diagonal([1.0]), opt, [1.0], n_steps=1)
+    >>> kin, pot = energies(traj, optimizer=opt)
+    >>> kin.tolist(), pot.tolist()
+    ([0.0, 0.25], [0.5, 0.125])
+    """
+    m = _v.real("mass", mass, low=0.0)
+    v = velocities(trajectory)
+    if not _is_physical(trajectory):
+        if optimizer is None:
+            raise ValueError("`optimizer` is required for the energies of an optimiser run "
+                             f"(method {trajectory.method!r}): it fixes the time step h")
+        from .maps import _optimizer_parameters  # deferred: maps imports the optimisers
+
+        lr_eff = _optimizer_parameters(optimizer)[0]  # h^2 / m of the map, for every mass
+        return 0.5 * np.einsum("ij,ij->i", v, v) / lr_eff, np.asarray(trajectory.loss, dtype=np.float64).copy()
+    if optimizer is not None:
+        raise ValueError("`optimizer` must be None for an integrator or reference trajectory")
+    kinetic = 0.5 * m * np.einsum("ij,ij->i", v, v)
+    return kinetic, np.asarray(trajectory.loss, dtype=np.float64).copy()
+
+
+def effective_learning_rate(lr, momentum=0.0):
+    r"""The effective learning rate ``lr / (1 - momentum)``.
+
+    Parameters
+    ----------
+    lr : float or array_like, or an optimiser
+        Learning rate(s) ``>= 0``; or a ``GD``, ``SGD``, ``KerasSGD`` or
+        ``EMAMomentum`` (then ``momentum`` is read from it).
+    momentum : float or array_like in [0, 1)
+        Broadcasts with ``lr`` (for schedules, the per-step values).
+
+    Returns
+    -------
+    float or ndarray
+
+    Notes
+    -----
+    On a constant gradient ``g`` heavy ball's step tends to
+    ``lr g (1 + beta + beta^2 + ...) = lr g / (1 - beta)``, and on the slow
+    modes of a quadratic (``lr lambda << (1 - beta)^2``) its contraction
+    ``1 - lr lambda / (1 - beta)`` is that of gradient descent at this rate.
+    An ``SGD`` with dampening ``d`` has ``lr (1 - d) / (1 - beta)``; the EMA
+    form ``v = beta v + (1 - beta) g`` has ``lr`` itself.
+
+    Examples
+    --------
+    >>> import heavyball as hb
+    >>> from heavyball.diagnostics import effective_learning_rate
+    >>> round(effective_learning_rate(0.01, 0.9), 12), effective_learning_rate(hb.EMAMomentum(0.1, 0.9))
+    (0.1, 0.1)
+    """
+    from .optimizers import GD, SGD, Adam, EMAMomentum, KerasSGD
+
+    if isinstance(lr, Adam):
+        raise ValueError("Adam has no effective learning rate lr / (1 - beta): it rescales each coordinate")
+    if isinstance(lr, GD):
+        return lr.lr
+    if isinstance(lr, EMAMomentum):
+        return lr.lr
+    if isinstance(lr, SGD):
+        damp = 0.0 if lr.momentum == 0 else lr.dampening
+        return effective_learning_rate(lr.lr * (1.0 - damp), lr.momentum)
+    if isinstance(lr, KerasSGD):
+        return effective_learning_rate(lr.learning_rate, lr.momentum)
+    a = np.asarray(lr, dtype=np.float64)
+    b = np.asarray(momentum, dtype=np.float64)
+    if not (np.all(np.isfinite(a)) and np.all(a >= 0)):
+        raise ValueError(f"`lr` must be finite and >= 0, got {lr!r}")
+    if not (np.all(np.isfinite(b)) and np.all((b >= 0) & (b < 1))):
+        raise ValueError(f"`momentum` must be in [0, 1), got {momentum!r}")
+    out = a / (1.0 - b)
+    return float(out) if out.ndim == 0 else out
+
+
+def _signals(trajectory, about):
+    x = _positions(trajectory)
+    if about is None:
+        return np.diff(x, axis=0)
+    return x - _v.vector("about", about, x.shape[1])
+
+
+def oscillation_count(trajectory, *, about=None, tol=0.0):
+    r"""Sign changes per coordinate: how often each coordinate reverses.
+
+    Parameters
+    ----------
+    trajectory : Trajectory
+    about : array_like, shape (dim,), optional
+        Count crossings of this point (e.g. the minimiser): sign changes of
+        ``x_k - about``. Default: reversals of direction, sign changes of the
+        steps ``x_{k+1} - x_k``.
+    tol : float >= 0
+        Values with ``|.| <= tol`` carry no sign and are skipped (so rounding
+        noise at convergence is not counted).
+
+    Returns
+    -------
+    ndarray of int, shape (dim,)
+
+    Examples
+    --------
+    >>> import heavyball as hb
+    >>> from heavyball.diagnostics import oscillation_count
+    >>> q = hb.Quadratic.diagonal([1.5, 0.5])
+    >>> traj = hb.optimize(q, hb.GD(1.0), [1.0, 1.0], n_steps=5)
+    >>> oscillation_count(traj, about=q.minimizer).tolist()  # 1 - 1.5 < 0 flips, 1 - 0.5 > 0 does not
+    [5, 0]
+    """
+    tol = _v.real("tol", tol, low=0.0)
+    s = _signals(trajectory, about)
+    counts = np.zeros(s.shape[1], dtype=np.int64)
+    for j in range(s.shape[1]):
+        col = s[:, j]
+        signs = np.sign(col[np.abs(col) > tol])
+        counts[j] = int(np.count_nonzero(signs[1:] != signs[:-1]))
+    return counts
+
+
+def overshoot(trajectory, minimizer):
+    r"""Farthest excursion past the minimiser, relative to the initial distance.
+
+    With ``u = (x_0 - x*) / |x_0 - x*|``, the overshoot is
+    ``max(0, -min_k <x_k - x*, u>) / |x_0 - x*|``: how far (as a fraction of
+    the start's distance) the run went beyond ``x*`` on the far side.
+
+    Returns
+    -------
+    float
+        0 for a run that never passes the minimiser.
+
+    Examples
+    --------
+    >>> import heavyball as hb
+    >>> from heavyball.diagnostics import overshoot
+    >>> traj = hb.optimize(hb.Quadratic.diagonal([1.0]), hb.GD(1.5), [1.0], n_steps=3)
+    >>> overshoot(traj, [0.0])
+    0.5
+    """
+    x = _positions(trajectory)
+    d = x - _v.vector("minimizer", minimizer, x.shape[1])
+    r0 = float(np.linalg.norm(d[0]))
+    if r0 == 0.0:
+        raise ValueError("the trajectory starts at `minimizer`; its overshoot is undefined")
+    proj = d @ (d[0] / r0)
+    return max(0.0, -float(proj.min())) / r0
+
+
+def distances(trajectory, target):
+    """Euclidean distance of each recorded state to ``target``.
+
+    Parameters
+    ----------
+    trajectory : Trajectory
+    target : array_like, shape (dim,) or (n + 1, dim)
+        A point, or one point per recorded state (a moving minimiser, e.g.
+        ``DriftingQuadratic.minimizer_at(trajectory.t)``).
+
+    Returns
+    -------
+    ndarray, shape (n + 1,)
+
+    Examples
+    --------
+    >>> import heavyball as hb
+    >>> from heavyball.diagnostics import distances
+    >>> from heavyball.landscapes import DriftingQuadratic
+    >>> p = DriftingQuadratic([1.0], drift="linear", speed=0.5)
+    >>> traj = hb.optimize(p, hb.GD(1.0), [0.0], n_steps=3, stochastic=True)
+    >>> distances(traj, p.minimizer_at(traj.t)).tolist()  # GD at lr = 1/lambda lags one step
+    [0.0, 0.5, 0.5, 0.5]
+    """
+    x = _positions(trajectory)
+    c = np.asarray(target, dtype=np.float64)
+    if c.shape not in (x.shape[1:], x.shape):
+        raise ValueError(f"`target` must have shape {x.shape[1:]} or {x.shape}, got {c.shape}")
+    return np.linalg.norm(x - c, axis=1)
+
+
+def steps_to_tolerance(trajectory, tol, *, minimizer=None, min_value=None, relative=True, stay=False):
+    r"""First step at which the run is within ``tol`` of the minimum.
+
+    Parameters
+    ----------
+    trajectory : Trajectory
+    tol : float >= 0
+    minimizer : array_like, shape (dim,), optional
+        Distance criterion ``|x_k - x*| <= tol |x_0 - x*|`` (the ``sweep``
+        definition), or ``<= tol`` when ``relative`` is False.
+    min_value : float, optional
+        Loss criterion ``L(x_k) - L* <= tol (L(x_0) - L*)`` (or ``<= tol``).
+        Give exactly one of ``minimizer`` and ``min_value``.
+    relative : bool
+    stay : bool
+        If True, the first step from which *every* later recorded state meets
+        the criterion (a run that passes through the ball and leaves again
+        does not count).
+
+    Returns
+    -------
+    int
+        The step index ``k`` (``(t_k - t_0) / step``; for the step-less
+        reference solver, the index of the recorded state); -1 if never.
+
+    Examples
+    --------
+    >>> import heavyball as hb
+    >>> from heavyball.diagnostics import steps_to_tolerance
+    >>> traj = hb.optimize(hb.Quadratic.diagonal([1.0]), hb.GD(0.5), [1.0], n_steps=30)
+    >>> steps_to_tolerance(traj, 1e-3, minimizer=[0.0])  # 0.5^10 < 1e-3 <= 0.5^9
+    10
+    """
+    tol = _v.real("tol", tol, low=0.0)
+    if (minimizer is None) == (min_value is None):
+        raise ValueError("give exactly one of `minimizer` (distance criterion) and `min_value` (loss criterion)")
+    if minimizer is not None:
+        err = distances(trajectory, _v.vector("minimizer", minimizer))
+    else:
+        err = np.asarray(trajectory.loss, dtype=np.float64) - _v.real("min_value", min_value)
+    bound = tol * abs(err[0]) if relative else tol
+    ok = err <= bound
+    if stay:
+        tail_bad = np.flatnonzero(~ok)
+        first = 0 if tail_bad.size == 0 else int(tail_bad[-1]) + 1
+        idx = first if first < len(ok) else -1
+    else:
+        hits = np.flatnonzero(ok)
+        idx = int(hits[0]) if hits.size else -1
+    if idx < 0 or trajectory.step is None:
+        return idx
+    t = np.asarray(trajectory.t, dtype=np.float64)
+    return int(round((t[idx] - t[0]) / trajectory.step))
+
+
+def nearest_minimum(points, minima, *, tol=1e-3):
+    """Index of the minimum each point lies within ``tol`` of, or -1.
+
+    Parameters
+    ----------
+    points : array_like, shape (dim,) or (..., dim)
+    minima : sequence of array_like, each shape (dim,)
+    tol : float > 0
+        Euclidean radius around each minimum.
+
+    Returns
+    -------
+    int or ndarray of int, shape (...)
+
+    Examples
+    --------
+    >>> from heavyball.diagnostics import nearest_minimum
+    >>> nearest_minimum([[0.9995], [-1.0], [0.2]], [[-1.0], [1.0]]).tolist()
+    [1, 0, -1]
+    """
+    mins = np.array([np.asarray(m, dtype=np.float64).reshape(-1) for m in minima])
+    if mins.ndim != 2 or mins.shape[0] == 0:
+        raise ValueError("`minima` must be a non-empty sequence of points of equal length")
+    tol = _v.real("tol", tol, low=0.0, low_open=True)
+    p = _v.points("points", points, mins.shape[1])
+    d = np.linalg.norm(p[..., None, :] - mins, axis=-1)
+    idx = np.argmin(d, axis=-1)
+    out = np.where(np.take_along_axis(d, idx[..., None], axis=-1)[..., 0] <= tol, idx, -1)
+    return int(out) if out.ndim == 0 else out
+
+
+def final_minimum(trajectory, minima, *, tol=1e-3):
+    """Which of ``minima`` the run ends in (its last state within ``tol``), or -1.
+
+    Examples
+    --------
+    >>> import heavyball as hb
+    >>> from heavyball.diagnostics import final_minimum
+    >>> well = hb.DoubleWell()
+    >>> traj = hb.optimize(well, hb.GD(0.05), [0.8, 0.3], n_steps=500)
+    >>> final_minimum(traj, well.local_minima)  # started right of the barrier: the local minimum
+    1
+    """
+    return nearest_minimum(_positions(trajectory)[-1], minima, tol=tol)
 
 
 def detect_cycle(trajectory, tol=1e-9, *, max_period=None, repeats=2):
