@@ -24,6 +24,7 @@ from .problems import (
     Saddle,
 )
 from .reference import solve_reference
+from .sweep import SweepResult, sweep
 from .system import DampedParticle
 from .trajectory import Trajectory
 from .worst_case import worst_case
@@ -58,6 +59,8 @@ __all__ = [
     "to_optimizer",
     "to_physical",
     "initial_velocity",
+    "sweep",
+    "SweepResult",
     "worst_case",
     "__version__",
 ]

@@ -25,6 +25,7 @@ import math
 
 import numpy as np
 
+from . import _fast
 from . import _validation as _v
 from ._recording import Recorder, finish, small, state_ok
 from .system import DampedParticle
@@ -119,6 +120,14 @@ METHODS = {
     "implicit_friction_euler": implicit_friction_euler,
 }
 
+#: The schemes the compiled kernel implements (see :mod:`heavyball.kernels`); a
+#: problem with a compiled form runs there, anything else in :func:`_run`.
+_SCHEMES_IN_KERNELS = {
+    name: METHODS[name]
+    for name in ("explicit_euler", "symplectic_euler", "conformal_symplectic_euler", "nesterov",
+                 "implicit_friction_euler")
+}
+
 
 def integrate(system, x0, v0=None, *, method, step, n_steps, t0=0.0, tol=None, record_every=1):
     r"""Integrate the damped particle with a fixed-step scheme.
@@ -158,6 +167,15 @@ def integrate(system, x0, v0=None, *, method, step, n_steps, t0=0.0, tol=None, r
         For an unknown method, a bad step, a mass-0 system with a scheme that
         needs a velocity, or a malformed ``x0``/``v0``.
 
+    Notes
+    -----
+    A built-in problem (one with a ``compiled()`` form) runs in the compiled
+    kernel :func:`heavyball.kernels.integrate_kernel`; a problem with only a
+    Python ``grad`` (a :class:`~heavyball.problems.CustomProblem`), or a
+    system with a feature the kernel does not know, runs in the NumPy loop,
+    which defines the semantics: same numbers, microseconds per step instead
+    of nanoseconds (see ``docs/performance.md``).
+
     Examples
     --------
     >>> import heavyball as hb
@@ -169,6 +187,10 @@ def integrate(system, x0, v0=None, *, method, step, n_steps, t0=0.0, tol=None, r
     args = _validate(system, x0, v0, method, step, n_steps, t0, tol, record_every)
     x, v, h, n, t0, tol, every = args
     gammas = _friction_sequence(system, t0, h, n)
+    if METHODS[method] is _SCHEMES_IN_KERNELS.get(method):
+        traj = _fast.integrate_compiled(system, method, x, v, h, n, t0, gammas, tol, every)
+        if traj is not None:
+            return traj
     return _run(system, METHODS[method], method, x, v, h, n, t0, gammas, tol, every)
 
 

@@ -25,6 +25,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import _fast
 from . import _validation as _v
 from . import schedules as _schedules
 from ._recording import Recorder, finish, small, state_ok
@@ -394,6 +395,15 @@ def optimize(problem, optimizer, x0, *, n_steps, lr_schedule=None, momentum_sche
         it (zeros before PyTorch creates it; None for ``GD``), ``t`` the step
         index and ``step = 1.0``.
 
+    Notes
+    -----
+    ``GD``, ``SGD``, ``KerasSGD`` and ``EMAMomentum`` on a built-in problem run
+    in the compiled kernel :func:`heavyball.kernels.optimize_kernel`, with the
+    schedules, restarts and gradient noise evaluated into arrays first (the
+    same numbers as the NumPy loop, the noise drawn from the same stream);
+    ``Adam``, ``stochastic=True`` and problems with only a Python ``grad`` run
+    in the NumPy loop.
+
     Examples
     --------
     >>> import heavyball as hb
@@ -417,6 +427,10 @@ def optimize(problem, optimizer, x0, *, n_steps, lr_schedule=None, momentum_sche
         raise ValueError("`momentum_schedule` given for GD, which has no momentum")
     if stochastic and not callable(getattr(problem, "stochastic_grad", None)):
         raise ValueError("`stochastic=True` needs a problem with a `stochastic_grad(x, k, rng)` method")
+    if not stochastic:
+        traj = _fast.optimize_compiled(problem, optimizer, x, n, lrs, moms, restart, sigma, seed, tol, every)
+        if traj is not None:
+            return traj
     noise = _NoiseStream(sigma, dim, seed, n)
     grad = _sampled_gradient(problem, seed) if stochastic else (lambda x, k: problem.grad(x))
     return _run(problem, optimizer, x, n, lrs, moms, restart, noise, tol, every, grad)

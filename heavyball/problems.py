@@ -17,6 +17,7 @@ import math
 
 import numpy as np
 
+from . import _kinds
 from . import _validation as _v
 
 __all__ = [
@@ -60,6 +61,28 @@ class Problem:
 
     def _params(self):
         return {}
+
+    def compiled(self):
+        """The problem as the Numba kernels see it, or None if they cannot run it.
+
+        Returns
+        -------
+        CompiledProblem or None
+            A kind code and float64 parameter arrays (see
+            :mod:`heavyball._kinds`) for which compiled ``value`` and ``grad``
+            exist. None for user-defined problems (and subclasses, which may
+            change a formula): those run on the pure-Python path.
+
+        Examples
+        --------
+        >>> import heavyball as hb
+        >>> cp = hb.Rosenbrock().compiled()
+        >>> cp.scalars, cp.value([1.0, 1.0]), cp.grad([0.0, 0.0])
+        (array([  1., 100.]), 0.0, array([-2.,  0.]))
+        >>> hb.CustomProblem(1, lambda x: x[0] ** 2, lambda x: 2 * x).compiled() is None
+        True
+        """
+        return None
 
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self._params().items())
@@ -199,6 +222,24 @@ class Quadratic(Problem):
         H = np.diag(self._diag) if self._diag is not None else self.H
         return np.broadcast_to(H, x.shape + (self.dim,)).copy()
 
+    def compiled(self):
+        """Compiled form: ``DIAGONAL_QUADRATIC`` (eigenvalues, ``b``) or ``DENSE_QUADRATIC``.
+
+        None for a subclass, which may change the formulas; a subclass that
+        keeps them (only its constructor differs) opts in with
+        ``def compiled(self): return self._compiled_form()``.
+        """
+        if type(self) is not Quadratic:
+            return None
+        return self._compiled_form()
+
+    def _compiled_form(self):
+        has_b = bool(np.any(self.b != 0.0))
+        b = self.b if has_b else _kinds.EMPTY
+        if self._diag is not None:
+            return _kinds.make(_kinds.DIAGONAL_QUADRATIC, self.dim, [self.c, float(has_b)], self._diag, b)
+        return _kinds.make(_kinds.DENSE_QUADRATIC, self.dim, [self.c, float(has_b)], self.H.reshape(-1), b)
+
     def _params(self):
         if self._diag is not None:
             return {"eigenvalues": self._diag}
@@ -241,6 +282,12 @@ class Rosenbrock(Problem):
         h[..., 0, 1] = h[..., 1, 0] = -4.0 * self.b * x0
         h[..., 1, 1] = 2.0 * self.b
         return h
+
+    def compiled(self):
+        """Compiled form: ``ROSENBROCK`` with scalars ``[a, b]``."""
+        if type(self) is not Rosenbrock:
+            return None
+        return _kinds.make(_kinds.ROSENBROCK, 2, [self.a, self.b])
 
     def _params(self):
         return {"a": self.a, "b": self.b}
@@ -302,6 +349,12 @@ class DoubleWell(Problem):
         h[..., 1, 1] = self.stiffness
         return h
 
+    def compiled(self):
+        """Compiled form: ``DOUBLE_WELL`` with scalars ``[barrier, tilt, stiffness]``."""
+        if type(self) is not DoubleWell:
+            return None
+        return _kinds.make(_kinds.DOUBLE_WELL, 2, [self.barrier, self.tilt, self.stiffness])
+
     def _params(self):
         return {"barrier": self.barrier, "tilt": self.tilt, "stiffness": self.stiffness}
 
@@ -346,6 +399,12 @@ class Saddle(Problem):
         h[..., 1, 1] = -self.b + 3.0 * self.c * x1**2
         return h
 
+    def compiled(self):
+        """Compiled form: ``SADDLE`` with scalars ``[a, b, c]``."""
+        if type(self) is not Saddle:
+            return None
+        return _kinds.make(_kinds.SADDLE, 2, [self.a, self.b, self.c])
+
     def _params(self):
         return {"a": self.a, "b": self.b, "c": self.c}
 
@@ -381,6 +440,13 @@ class Plateau(Problem):
         e = (self.depth * self._bump(x))[..., None, None]
         outer = x[..., :, None] * x[..., None, :]
         return e * (np.eye(self.dim) / w2 - outer / w2**2)
+
+    def compiled(self):
+        """Compiled form: ``PLATEAU`` with scalars ``[width**2, depth, depth / width**2]``."""
+        if type(self) is not Plateau:
+            return None
+        w2 = self.width**2
+        return _kinds.make(_kinds.PLATEAU, self.dim, [w2, self.depth, self.depth / w2])
 
     def _params(self):
         return {"width": self.width, "depth": self.depth, "dim": self.dim}
@@ -429,6 +495,12 @@ class LessardCounterexample(Problem):
         h = np.where((z >= 1.0) & (z < 2.0), 1.0, 25.0)
         return h[..., None, None]
 
+
+    def compiled(self):
+        """Compiled form: ``LESSARD`` (no parameters)."""
+        if type(self) is not LessardCounterexample:
+            return None
+        return _kinds.make(_kinds.LESSARD, 1)
 
 class CustomProblem(Problem):
     """A landscape given by user functions (the slower, pure-Python path).

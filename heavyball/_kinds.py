@@ -1,0 +1,100 @@
+"""Kind codes of the compiled problem representation (pure Python, no Numba).
+
+A built-in problem that the Numba kernels can run describes itself by a
+:class:`CompiledProblem`: an integer ``kind`` that selects the formula and
+three float64 arrays holding its parameters. The compiled value and gradient
+(:mod:`heavyball.kernels`) dispatch on ``kind`` inside one function, so every
+kernel is compiled once for all problems instead of once per problem.
+
+==========================  ====================================  ===================  =========
+kind                        ``scalars``                           ``vec1``             ``vec2``
+==========================  ====================================  ===================  =========
+``DENSE_QUADRATIC``         ``[c, has_b]``                        ``H.ravel()``        ``b``
+``DIAGONAL_QUADRATIC``      ``[c, has_b]``                        eigenvalues          ``b``
+``ROSENBROCK``              ``[a, b]``                            (empty)              (empty)
+``DOUBLE_WELL``             ``[barrier, tilt, stiffness]``        (empty)              (empty)
+``SADDLE``                  ``[a, b, c]``                         (empty)              (empty)
+``PLATEAU``                 ``[width**2, depth, depth/width**2]``  (empty)              (empty)
+``LESSARD``                 ``[]``                                (empty)              (empty)
+==========================  ====================================  ===================  =========
+
+``has_b`` is 0.0 when the linear term is zero; ``vec2`` is then empty, so a
+diagonal quadratic in millions of dimensions streams one parameter array, not two.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+DENSE_QUADRATIC = 1
+DIAGONAL_QUADRATIC = 2
+ROSENBROCK = 3
+DOUBLE_WELL = 4
+SADDLE = 5
+PLATEAU = 6
+LESSARD = 7
+
+
+EMPTY = np.empty(0, dtype=np.float64)
+
+
+class CompiledProblem(NamedTuple):
+    """A problem as the Numba kernels see it: a kind code and its parameters.
+
+    Attributes
+    ----------
+    kind : int
+        One of the codes of this module (``DENSE_QUADRATIC``, ...).
+    dim : int
+        Dimension of ``x``.
+    scalars, vec1, vec2 : ndarray of float64, C-contiguous
+        Parameters as listed in the module docstring; ``vec1`` and ``vec2``
+        are views of the problem's own arrays, never copies.
+
+    Notes
+    -----
+    ``value(x)`` and ``grad(x)`` evaluate the compiled functions at one point
+    ``x`` of shape ``(dim,)``; they exist for inspection and tests, the kernels
+    call the compiled functions directly.
+    """
+
+    kind: int
+    dim: int
+    scalars: np.ndarray
+    vec1: np.ndarray
+    vec2: np.ndarray
+
+    def value(self, x):
+        """Compiled ``L(x)`` for one point ``x`` of shape ``(dim,)``."""
+        from . import kernels
+
+        x = _point(x, self.dim)
+        return float(kernels.value_point(self.kind, self.scalars, self.vec1, self.vec2, x))
+
+    def grad(self, x):
+        """Compiled ``grad L(x)`` for one point ``x`` of shape ``(dim,)``."""
+        from . import kernels
+
+        x = _point(x, self.dim)
+        g = np.empty(self.dim)
+        kernels.grad_point(self.kind, self.scalars, self.vec1, self.vec2, x, g)
+        return g
+
+
+def _point(x, dim):
+    x = np.ascontiguousarray(x, dtype=np.float64).reshape(-1)
+    if x.shape != (dim,):
+        raise ValueError(f"`x` must have shape ({dim},), got shape {x.shape}")
+    return x
+
+
+def make(kind, dim, scalars=(), vec1=EMPTY, vec2=EMPTY):
+    """Build a :class:`CompiledProblem`, checking dtypes and contiguity."""
+    arrays = []
+    for arr in (np.asarray(scalars, dtype=np.float64), vec1, vec2):
+        if arr.dtype != np.float64 or arr.ndim != 1 or not arr.flags.c_contiguous:
+            arr = np.ascontiguousarray(arr, dtype=np.float64).reshape(-1)
+        arrays.append(arr)
+    return CompiledProblem(int(kind), int(dim), *arrays)

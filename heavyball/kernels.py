@@ -1,0 +1,1205 @@
+r"""Compiled inner loops of ``integrate``, ``optimize`` and ``sweep``.
+
+The public functions validate their arguments, evaluate schedules, friction
+and gradient noise into arrays, allocate every output with NumPy and then call
+one of these kernels, which only loop. Each kernel has a NumPy twin that
+defines its semantics (``integrators._run``, ``optimizers._run`` and the
+``"numpy"`` backend of :func:`~heavyball.sweep`); ``tests/test_kernels.py``
+and ``tests/test_sweep.py`` check that they agree.
+
+All kernels are module-level ``@njit(cache=True)`` functions without closures:
+the problem enters as a kind code and three float64 arrays
+(:class:`~heavyball._kinds.CompiledProblem`) and the scheme or optimiser as an
+integer, so each kernel has a single signature, compiles once per machine and
+is loaded from the on-disk cache afterwards.
+
+Codes
+-----
+Schemes (:data:`SCHEMES`): ``explicit_euler`` 0, ``symplectic_euler`` 1,
+``conformal_symplectic_euler`` 2, ``nesterov`` 3, ``implicit_friction_euler`` 4.
+Optimisers (:data:`OPTIMIZERS`): ``GD`` 0, ``SGD`` 1, ``KerasSGD`` 2,
+``EMAMomentum`` 3. Sweep methods (:data:`SWEEP_METHODS`): ``gd`` 0,
+``heavy_ball`` 1, ``nesterov`` 2.
+
+Examples
+--------
+The public functions are thin layers over these kernels; calling one directly
+means allocating what :func:`~heavyball.integrate` allocates:
+
+>>> import numpy as np, heavyball as hb
+>>> from heavyball import kernels
+>>> cp = hb.Quadratic.diagonal([1.0, 4.0, 9.0]).compiled()
+>>> n, x, v, none = 10, np.ones(3), np.zeros(3), np.empty(0)
+>>> ts, xs, vs, ls = np.empty(n + 1), np.empty((n + 1, 3)), np.empty((n + 1, 3)), np.empty(n + 1)
+>>> kernels.integrate_kernel(kernels.SCHEMES["symplectic_euler"], cp.kind, cp.scalars, cp.vec1,
+...                          cp.vec2, x, v, none, none, 0.1, 1.0, np.array([0.5]), 0.0, n, -1.0, 1,
+...                          ts, xs, vs, ls)
+(0, 11, 10)
+>>> traj = hb.integrate(hb.DampedParticle(hb.Quadratic.diagonal([1.0, 4.0, 9.0]), 1.0, 0.5),
+...                     np.ones(3), method="symplectic_euler", step=0.1, n_steps=n)
+>>> bool(np.array_equal(traj.x, xs) and np.array_equal(traj.loss, ls))
+True
+
+Divergence
+----------
+A state with a coordinate of ``x`` or ``v`` beyond :data:`DIVERGENCE_BOUND`
+(``1e50``), or not finite, ends a run (status -1). The integrator kernel
+updates the state in place and, when a step diverges, recovers the last good
+state by replaying the steps since the last recorded state (recorded states
+are exact copies and the steps are deterministic), so a large state needs no
+second buffer. (Two-dimensional problems keep the state in registers.)
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from . import _kinds
+from .trajectory import DIVERGENCE_BOUND
+
+__all__ = [
+    "SCHEMES",
+    "OPTIMIZERS",
+    "SWEEP_METHODS",
+    "FLUSH_BELOW",
+    "FLUSH_EVERY",
+    "DISTANCE_FLOOR",
+    "integrate_kernel",
+    "optimize_kernel",
+    "sweep_kernel",
+]
+
+EXPLICIT, SYMPLECTIC, CONFORMAL, NESTEROV, IMPLICIT = 0, 1, 2, 3, 4
+SCHEMES = {
+    "explicit_euler": EXPLICIT,
+    "symplectic_euler": SYMPLECTIC,
+    "conformal_symplectic_euler": CONFORMAL,
+    "nesterov": NESTEROV,
+    "implicit_friction_euler": IMPLICIT,
+}
+
+OPT_GD, OPT_SGD, OPT_KERAS, OPT_EMA = 0, 1, 2, 3
+OPTIMIZERS = {"GD": OPT_GD, "SGD": OPT_SGD, "KerasSGD": OPT_KERAS, "EMAMomentum": OPT_EMA}
+
+SWEEP_GD, SWEEP_HEAVY_BALL, SWEEP_NESTEROV = 0, 1, 2
+SWEEP_METHODS = {"gd": SWEEP_GD, "heavy_ball": SWEEP_HEAVY_BALL, "nesterov": SWEEP_NESTEROV}
+
+# Numba's cache watches only this file and freezes globals into the compiled
+# code: a change to a problem formula, a kind code or the divergence bound made
+# elsewhere would leave stale kernels on disk. So the problem functions live in
+# this file, and the constants it compiles in are restated here and checked
+# against their sources at import (a mismatch forces an edit of this file,
+# which recompiles the kernels).
+DENSE_QUADRATIC = 1
+DIAGONAL_QUADRATIC = 2
+ROSENBROCK = 3
+DOUBLE_WELL = 4
+SADDLE = 5
+PLATEAU = 6
+LESSARD = 7
+BOUND = 1e50
+
+
+def _check_constants():
+    names = ("DENSE_QUADRATIC", "DIAGONAL_QUADRATIC", "ROSENBROCK", "DOUBLE_WELL", "SADDLE", "PLATEAU",
+             "LESSARD")
+    stale = [n for n in names if getattr(_kinds, n) != globals()[n]]
+    if BOUND != DIVERGENCE_BOUND:
+        stale.append("BOUND (trajectory.DIVERGENCE_BOUND)")
+    if stale:
+        raise ImportError(f"heavyball.kernels restates constants that changed elsewhere: {', '.join(stale)}; "
+                          "update them in kernels.py (which also recompiles the cached kernels)")
+
+
+_check_constants()
+#: Every ``FLUSH_EVERY`` steps the sweep sets coordinates of ``x`` and of the
+#: momentum buffer smaller than ``FLUSH_BELOW`` (the smallest normal float64)
+#: to zero; see :func:`sweep_kernel`.
+FLUSH_BELOW = 2.2250738585072014e-308
+FLUSH_EVERY = 16
+#: Lower bound of each scaled term of the sweep's tolerance test (see :func:`sweep_kernel`).
+DISTANCE_FLOOR = 1e-150
+
+
+# --------------------------------------------------------------------------
+# problems: compiled values and gradients
+# --------------------------------------------------------------------------
+#
+# Each function dispatches on the kind code of a CompiledProblem
+# (``kind, scalars, vec1, vec2``; see heavyball/_kinds.py), so a kernel that
+# calls it is compiled once for every problem. Three layouts: one point ``x`` of
+# shape (dim,) (``*_point``), two scalars for 2-D problems (``*_2d``, the state
+# stays in registers) and a block ``X`` of shape (dim, LANES), one grid point per
+# column, for the sweep (``grad_block``). The formulas repeat the NumPy methods
+# of heavyball/problems.py operation by operation (same order, ``x**2`` as
+# ``x * x``), so the results are bit-identical wherever NumPy uses plain IEEE
+# arithmetic. Three places round differently, by an ulp or so: ``pow`` and
+# ``exp`` (NumPy calls its own SIMD versions, Numba calls libm: Saddle,
+# Plateau), the dense matrix-vector product and quadratic form (BLAS and einsum
+# sum in their own order) and sums over more than 7 coordinates (NumPy sums
+# pairwise, these loops sequentially).
+
+#: Number of grid points a sweep block advances together (one SIMD-friendly block).
+LANES = 32
+
+#: Options of every compiled function that allocates nothing. ``cache=True``:
+#: compiled once per machine, then loaded from ``__pycache__``.
+#: ``error_model="numpy"``: a division by zero gives inf or nan as in NumPy,
+#: with no exception path in the loop. ``_nrt=False``: no reference counting of
+#: the array arguments; the atomic increments cost ~150 ns per call on these
+#: machines against ~7 ns for a 2-D gradient without them (measured).
+HOT = {"cache": True, "error_model": "numpy", "_nrt": False}
+#: ``HOT`` and inlined into the caller at the Numba IR level: a call with array
+#: arguments costs ~10 ns (each array is passed as seven scalars), more than a
+#: whole 2-D step. Every inlined function has one call site per kernel.
+INLINE = dict(HOT, inline="always")
+
+
+@njit(**INLINE)
+def value_point(kind, s, v1, v2, x):
+    """``L(x)`` for one point ``x`` of shape ``(dim,)``."""
+    d = x.shape[0]
+    if kind == DIAGONAL_QUADRATIC:
+        acc = 0.0
+        for i in range(d):
+            acc += v1[i] * x[i] * x[i]
+        quad = 0.5 * acc
+        if s[1] != 0.0:
+            bx = 0.0
+            for i in range(d):
+                bx += x[i] * v2[i]
+            return quad - bx + s[0]
+        return quad + s[0]
+    if kind == DENSE_QUADRATIC:
+        acc = 0.0
+        for i in range(d):
+            row = 0.0
+            for j in range(d):
+                row += v1[i * d + j] * x[j]
+            acc += x[i] * row
+        quad = 0.5 * acc
+        if s[1] != 0.0:
+            bx = 0.0
+            for i in range(d):
+                bx += x[i] * v2[i]
+            return quad - bx + s[0]
+        return quad + s[0]
+    if kind == ROSENBROCK:
+        x0, x1 = x[0], x[1]
+        t0 = s[0] - x0
+        t1 = x1 - x0 * x0
+        return t0 * t0 + s[1] * (t1 * t1)
+    if kind == DOUBLE_WELL:
+        x0, x1 = x[0], x[1]
+        q = x0 * x0 - 1.0
+        return s[0] * (q * q) + s[1] * x0 + 0.5 * s[2] * (x1 * x1)
+    if kind == SADDLE:
+        x0, x1 = x[0], x[1]
+        return 0.5 * s[0] * (x0 * x0) - 0.5 * s[1] * (x1 * x1) + 0.25 * s[2] * x1**4.0
+    if kind == PLATEAU:
+        acc = 0.0
+        for i in range(d):
+            acc += x[i] * x[i]
+        return s[1] * (1.0 - math.exp(-0.5 * acc / s[0]))
+    if kind == LESSARD:
+        z = x[0]
+        if z < 1.0:
+            return 12.5 * (z * z)
+        if z < 2.0:
+            return 0.5 * (z * z) + 24.0 * z - 12.0
+        return 12.5 * (z * z) - 24.0 * z + 36.0
+    return math.nan
+
+
+@njit(**INLINE)
+def grad_point(kind, s, v1, v2, x, g):
+    """Write ``grad L(x)`` into ``g``; ``x`` and ``g`` of shape ``(dim,)``."""
+    d = x.shape[0]
+    if kind == DIAGONAL_QUADRATIC:
+        if s[1] != 0.0:
+            for i in range(d):
+                g[i] = v1[i] * x[i] - v2[i]
+        else:
+            for i in range(d):
+                g[i] = v1[i] * x[i]
+    elif kind == DENSE_QUADRATIC:
+        # (x @ H)_i = sum_j x_j H_ji, summed over j in ascending order
+        for i in range(d):
+            g[i] = 0.0
+        for j in range(d):
+            xj = x[j]
+            row = j * d
+            for i in range(d):
+                g[i] += xj * v1[row + i]
+        if s[1] != 0.0:
+            for i in range(d):
+                g[i] -= v2[i]
+    elif kind == ROSENBROCK:
+        x0, x1 = x[0], x[1]
+        r = x1 - x0 * x0
+        g[0] = -2.0 * (s[0] - x0) - 4.0 * s[1] * x0 * r
+        g[1] = 2.0 * s[1] * r
+    elif kind == DOUBLE_WELL:
+        x0 = x[0]
+        g[0] = 4.0 * s[0] * x0 * (x0 * x0 - 1.0) + s[1]
+        g[1] = s[2] * x[1]
+    elif kind == SADDLE:
+        x1 = x[1]
+        g[0] = s[0] * x[0]
+        g[1] = -s[1] * x1 + s[2] * x1**3.0
+    elif kind == PLATEAU:
+        acc = 0.0
+        for i in range(d):
+            acc += x[i] * x[i]
+        scale = s[2] * math.exp(-0.5 * acc / s[0])
+        for i in range(d):
+            g[i] = scale * x[i]
+    elif kind == LESSARD:
+        z = x[0]
+        if z < 1.0:
+            g[0] = 25.0 * z
+        elif z < 2.0:
+            g[0] = z + 24.0
+        else:
+            g[0] = 25.0 * z - 24.0
+    else:
+        for i in range(d):
+            g[i] = math.nan
+
+
+@njit(**INLINE)
+def grad_block(kind, s, v1, v2, X, G):
+    """Write ``grad L`` of every column of ``X`` (shape ``(dim, LANES)``) into ``G``."""
+    d, w = X.shape
+    if kind == DIAGONAL_QUADRATIC:
+        has_b = s[1] != 0.0
+        for i in range(d):
+            lam = v1[i]
+            bi = v2[i] if has_b else 0.0
+            if has_b:
+                for j in range(w):
+                    G[i, j] = lam * X[i, j] - bi
+            else:
+                for j in range(w):
+                    G[i, j] = lam * X[i, j]
+    elif kind == DENSE_QUADRATIC:
+        for i in range(d):
+            for j in range(w):
+                G[i, j] = 0.0
+        for k in range(d):
+            for i in range(d):
+                hki = v1[k * d + i]
+                for j in range(w):
+                    G[i, j] += X[k, j] * hki
+        if s[1] != 0.0:
+            for i in range(d):
+                bi = v2[i]
+                for j in range(w):
+                    G[i, j] -= bi
+    elif kind == ROSENBROCK:
+        a, b = s[0], s[1]
+        for j in range(w):
+            x0 = X[0, j]
+            r = X[1, j] - x0 * x0
+            G[0, j] = -2.0 * (a - x0) - 4.0 * b * x0 * r
+            G[1, j] = 2.0 * b * r
+    elif kind == DOUBLE_WELL:
+        for j in range(w):
+            x0 = X[0, j]
+            G[0, j] = 4.0 * s[0] * x0 * (x0 * x0 - 1.0) + s[1]
+            G[1, j] = s[2] * X[1, j]
+    elif kind == SADDLE:
+        for j in range(w):
+            x1 = X[1, j]
+            G[0, j] = s[0] * X[0, j]
+            G[1, j] = -s[1] * x1 + s[2] * x1**3.0
+    elif kind == PLATEAU:
+        for j in range(w):
+            acc = 0.0
+            for i in range(d):
+                acc += X[i, j] * X[i, j]
+            scale = s[2] * math.exp(-0.5 * acc / s[0])
+            for i in range(d):
+                G[i, j] = scale * X[i, j]
+    elif kind == LESSARD:
+        for j in range(w):
+            z = X[0, j]
+            if z < 1.0:
+                G[0, j] = 25.0 * z
+            elif z < 2.0:
+                G[0, j] = z + 24.0
+            else:
+                G[0, j] = 25.0 * z - 24.0
+    else:
+        for i in range(d):
+            for j in range(w):
+                G[i, j] = math.nan
+
+
+@njit(**INLINE)
+def grad_2d(kind, s, v1, v2, x0, x1):
+    """``grad L`` at ``(x0, x1)`` for a two-dimensional problem, as two floats.
+
+    The scalar twin of :func:`grad_point` (same formulas, same order): the
+    state stays in registers, which halves the cost of a 2-D step.
+    """
+    if kind == ROSENBROCK:
+        r = x1 - x0 * x0
+        return -2.0 * (s[0] - x0) - 4.0 * s[1] * x0 * r, 2.0 * s[1] * r
+    if kind == DOUBLE_WELL:
+        return 4.0 * s[0] * x0 * (x0 * x0 - 1.0) + s[1], s[2] * x1
+    if kind == SADDLE:
+        return s[0] * x0, -s[1] * x1 + s[2] * x1**3.0
+    if kind == PLATEAU:
+        acc = 0.0
+        acc += x0 * x0
+        acc += x1 * x1
+        scale = s[2] * math.exp(-0.5 * acc / s[0])
+        return scale * x0, scale * x1
+    if kind == DIAGONAL_QUADRATIC:
+        if s[1] != 0.0:
+            return v1[0] * x0 - v2[0], v1[1] * x1 - v2[1]
+        return v1[0] * x0, v1[1] * x1
+    if kind == DENSE_QUADRATIC:
+        g0 = 0.0
+        g1 = 0.0
+        g0 += x0 * v1[0]
+        g1 += x0 * v1[1]
+        g0 += x1 * v1[2]
+        g1 += x1 * v1[3]
+        if s[1] != 0.0:
+            return g0 - v2[0], g1 - v2[1]
+        return g0, g1
+    return math.nan, math.nan
+
+
+@njit(**INLINE)
+def value_2d(kind, s, v1, v2, x0, x1):
+    """``L(x0, x1)`` for a two-dimensional problem (scalar twin of :func:`value_point`)."""
+    if kind == ROSENBROCK:
+        t0 = s[0] - x0
+        t1 = x1 - x0 * x0
+        return t0 * t0 + s[1] * (t1 * t1)
+    if kind == DOUBLE_WELL:
+        q = x0 * x0 - 1.0
+        return s[0] * (q * q) + s[1] * x0 + 0.5 * s[2] * (x1 * x1)
+    if kind == SADDLE:
+        return 0.5 * s[0] * (x0 * x0) - 0.5 * s[1] * (x1 * x1) + 0.25 * s[2] * x1**4.0
+    if kind == PLATEAU:
+        acc = 0.0
+        acc += x0 * x0
+        acc += x1 * x1
+        return s[1] * (1.0 - math.exp(-0.5 * acc / s[0]))
+    if kind == DIAGONAL_QUADRATIC or kind == DENSE_QUADRATIC:
+        if kind == DIAGONAL_QUADRATIC:
+            acc = 0.0
+            acc += v1[0] * x0 * x0
+            acc += v1[1] * x1 * x1
+        else:
+            acc = 0.0
+            row = 0.0
+            row += v1[0] * x0
+            row += v1[1] * x1
+            acc += x0 * row
+            row = 0.0
+            row += v1[2] * x0
+            row += v1[3] * x1
+            acc += x1 * row
+        quad = 0.5 * acc
+        if s[1] != 0.0:
+            bx = 0.0
+            bx += x0 * v2[0]
+            bx += x1 * v2[1]
+            return quad - bx + s[0]
+        return quad + s[0]
+    return math.nan
+
+
+# --------------------------------------------------------------------------
+# integrate
+# --------------------------------------------------------------------------
+
+
+@njit(**INLINE)
+def _coefficients(scheme, h, m, gamma):
+    """``(a, c, e, div, r)`` of one step, with the NumPy schemes' expressions.
+
+    Kick-drift schemes: ``v' = (a v - c g(x + e v)) / div``, ``x' = x + h v'``
+    (``div`` only for implicit friction); explicit Euler uses ``a, c``; the
+    gradient flow ``x' = x - r g``.
+    """
+    a, c, e, div, r = 1.0, 0.0, 0.0, 1.0, 0.0
+    if m == 0.0:
+        r = h / gamma
+        return a, c, e, div, r
+    c = h / m
+    if scheme == CONFORMAL:
+        a = math.exp(-h * gamma / m)
+    elif scheme == IMPLICIT:
+        div = 1.0 + h * gamma / m
+    else:
+        a = 1.0 - h * gamma / m
+        if scheme == NESTEROV:
+            e = h * a
+    return a, c, e, div, r
+
+
+@njit(**INLINE)
+def _steps_2d(scheme, kind, s, v1, v2, x0, x1, u0, u1, k, stop, coef, h, m, gammas, tol):
+    """Steps ``k .. stop - 1`` of a 2-D run with the state in registers.
+
+    Returns the state, the step reached and the status (0, 1 for ``tol``,
+    -1 when step ``k`` diverged; the state returned is then the one before it).
+    """
+    a, c, e, div, r = coef
+    has_v = m != 0.0
+    varying = gammas.shape[0] > 1
+    look_ahead = scheme == NESTEROV and has_v
+    with_tol = tol >= 0.0
+    status = 0
+    while k < stop:
+        if varying:
+            a, c, e, div, r = _coefficients(scheme, h, m, gammas[k])
+        if look_ahead:
+            g0, g1 = grad_2d(kind, s, v1, v2, x0 + e * u0, x1 + e * u1)
+        else:
+            g0, g1 = grad_2d(kind, s, v1, v2, x0, x1)
+        if not has_v:
+            xn0 = x0 - r * g0
+            xn1 = x1 - r * g1
+            un0 = un1 = 0.0
+        elif scheme == EXPLICIT:
+            xn0 = x0 + h * u0
+            xn1 = x1 + h * u1
+            un0 = a * u0 - c * g0
+            un1 = a * u1 - c * g1
+        else:
+            if scheme == IMPLICIT:
+                un0 = (u0 - c * g0) / div
+                un1 = (u1 - c * g1) / div
+            else:
+                un0 = a * u0 - c * g0
+                un1 = a * u1 - c * g1
+            xn0 = x0 + h * un0
+            xn1 = x1 + h * un1
+        if not ((abs(xn0) <= BOUND) & (abs(xn1) <= BOUND) & (abs(un0) <= BOUND) & (abs(un1) <= BOUND)):
+            status = -1
+            break
+        if with_tol:
+            dx0 = xn0 - x0
+            dx1 = xn1 - x1
+            if (math.sqrt(g0 * g0 + g1 * g1) <= tol) and (math.sqrt(dx0 * dx0 + dx1 * dx1) <= tol):
+                status = 1
+        x0, x1, u0, u1 = xn0, xn1, un0, un1
+        k += 1
+        if status == 1:
+            break
+    return x0, x1, u0, u1, k, status
+
+
+@njit(**HOT)
+def _integrate_2d(scheme, kind, s, v1, v2, x, v, h, m, gammas, t0, n, tol, every, ts, xs, vs, ls):
+    """:func:`integrate_kernel` for ``d = 2``, with the state in registers.
+
+    The steps between two records run in an inner loop that contains nothing
+    else: with the record block (and the calls to ``exp``/``pow`` of the loss)
+    inside the step loop the compiler kept the state in memory (measured:
+    2.5x slower).
+    """
+    has_v = m != 0.0
+    x0, x1 = x[0], x[1]
+    u0 = v[0] if has_v else 0.0
+    u1 = v[1] if has_v else 0.0
+    coef = _coefficients(scheme, h, m, gammas[0])
+    count = 0
+    last = -1
+    status = 0
+    k = 0
+    while True:
+        if k != last:  # (a step that diverges at once leaves k at the last record)
+            xs[count, 0] = x0
+            xs[count, 1] = x1
+            if has_v:
+                vs[count, 0] = u0
+                vs[count, 1] = u1
+            ts[count] = t0 + h * float(k)
+            ls[count] = value_2d(kind, s, v1, v2, x0, x1)
+            count += 1
+            last = k
+        if status != 0 or k == n:
+            break
+        x0, x1, u0, u1, k, status = _steps_2d(scheme, kind, s, v1, v2, x0, x1, u0, u1, k,
+                                             min(n, k + every), coef, h, m, gammas, tol)
+    return status, count, k
+
+
+@njit(**INLINE)
+def _generic_step(scheme, fused, has_b, lam, b, x, v, g, a, c, e, div, r, h, m, with_tol):
+    """One step in place for any scheme; returns ``|g|^2, |x' - x|^2, ok``.
+
+    ``g`` holds the gradient (at the look-ahead point for Nesterov) unless
+    ``fused``: for a diagonal quadratic ``lam x - b`` is formed here.
+    """
+    d = x.shape[0]
+    gn2 = 0.0
+    dx2 = 0.0
+    ok = True
+    for i in range(d):
+        xi = x[i]
+        vi = v[i] if m != 0.0 else 0.0
+        if fused:
+            yi = xi + e * vi if scheme == NESTEROV else xi
+            gi = lam[i] * yi - b[i] if has_b else lam[i] * yi
+        else:
+            gi = g[i]
+        if m == 0.0:
+            xni = xi - r * gi
+            vni = 0.0
+        elif scheme == EXPLICIT:
+            xni = xi + h * vi
+            vni = a * vi - c * gi
+        else:
+            vni = (vi - c * gi) / div if scheme == IMPLICIT else a * vi - c * gi
+            xni = xi + h * vni
+        if with_tol:
+            dx = xni - xi
+            gn2 += gi * gi
+            dx2 += dx * dx
+        ok = ok & (abs(xni) <= BOUND) & (abs(vni) <= BOUND)
+        x[i] = xni
+        if m != 0.0:
+            v[i] = vni
+    return gn2, dx2, ok
+
+
+@njit(**INLINE)
+def _fused_kick_drift(look_ahead, has_b, lam, b, x, v, a, c, e, h):
+    """Symplectic / conformal / Nesterov step in place on a diagonal quadratic (vectorised)."""
+    d = x.shape[0]
+    ok = True
+    if look_ahead:
+        for i in range(d):
+            xi = x[i]
+            vi = v[i]
+            yi = xi + e * vi
+            gi = lam[i] * yi - b[i] if has_b else lam[i] * yi
+            vni = a * vi - c * gi
+            xni = xi + h * vni
+            ok = ok & (abs(xni) <= BOUND) & (abs(vni) <= BOUND)
+            x[i] = xni
+            v[i] = vni
+    else:
+        for i in range(d):
+            xi = x[i]
+            vi = v[i]
+            gi = lam[i] * xi - b[i] if has_b else lam[i] * xi
+            vni = a * vi - c * gi
+            xni = xi + h * vni
+            ok = ok & (abs(xni) <= BOUND) & (abs(vni) <= BOUND)
+            x[i] = xni
+            v[i] = vni
+    return ok
+
+
+@njit(**INLINE)
+def _fused_kick_drift_record(look_ahead, has_b, lam, b, x, v, a, c, e, h, xr, vr):
+    """:func:`_fused_kick_drift` that also writes the new state to ``xr, vr`` and returns its loss terms.
+
+    Returns ``(ok, sum lam x'^2, sum x' b)``, summed in the order of
+    :func:`value_point`, so the loss is bit-identical.
+    """
+    d = x.shape[0]
+    ok = True
+    quad = 0.0
+    lin = 0.0
+    for i in range(d):
+        xi = x[i]
+        vi = v[i]
+        yi = xi + e * vi if look_ahead else xi
+        gi = lam[i] * yi - b[i] if has_b else lam[i] * yi
+        vni = a * vi - c * gi
+        xni = xi + h * vni
+        ok = ok & (abs(xni) <= BOUND) & (abs(vni) <= BOUND)
+        x[i] = xni
+        v[i] = vni
+        xr[i] = xni
+        vr[i] = vni
+        quad += lam[i] * xni * xni
+        if has_b:
+            lin += xni * b[i]
+    return ok, quad, lin
+
+
+@njit(**HOT)
+def _integrate_nd(scheme, kind, s, v1, v2, x, v, g, y, h, m, gammas, t0, n, tol, every,
+                  ts, xs, vs, ls):
+    """:func:`integrate_kernel` for any ``d``: state updated in place.
+
+    The run is a sequence of segments, each ending at a recorded state. For
+    a diagonal quadratic (without ``tol``) the last step of a segment writes
+    the record and sums the loss in its own pass over memory. A diverging step
+    has overwritten the state, so the state before it is rebuilt by replaying
+    the (deterministic) steps since the last record, at most ``every - 1``.
+    """
+    d = x.shape[0]
+    fused = kind == DIAGONAL_QUADRATIC
+    has_b = fused and s[1] != 0.0
+    has_v = m != 0.0
+    with_tol = tol >= 0.0
+    look_ahead = scheme == NESTEROV and has_v
+    fast = fused and not with_tol and has_v and scheme != EXPLICIT and scheme != IMPLICIT
+    a, c, e, div, r = _coefficients(scheme, h, m, gammas[0])
+    varying = gammas.shape[0] > 1
+    count = 0
+    last = -1
+    status = 0
+    k = 0
+    target = -1  # while >= 0: replaying the steps up to this one after a divergence
+    in_pass = False  # the state k was recorded by the step that produced it
+    quad = lin = 0.0
+    while True:
+        if last != k:
+            if in_pass:
+                ls[count] = 0.5 * quad - lin + s[0] if has_b else 0.5 * quad + s[0]
+            else:
+                for i in range(d):
+                    xs[count, i] = x[i]
+                    if has_v:
+                        vs[count, i] = v[i]
+                ls[count] = value_point(kind, s, v1, v2, x)
+            ts[count] = t0 + h * float(k)
+            count += 1
+            last = k
+        if status != 0 or k == n:
+            break
+        replay = target >= 0
+        stop = target if replay else min(n, k + every)
+        in_pass = False
+        ok = True
+        while k < stop:
+            if varying:
+                a, c, e, div, r = _coefficients(scheme, h, m, gammas[k])
+            if fast and not replay and k == stop - 1:
+                ok, quad, lin = _fused_kick_drift_record(look_ahead, has_b, v1, v2, x, v, a, c, e,
+                                                         h, xs[count], vs[count])
+                in_pass = ok
+            elif fast:
+                ok = _fused_kick_drift(look_ahead, has_b, v1, v2, x, v, a, c, e, h)
+            else:
+                if not fused:
+                    if look_ahead:
+                        for i in range(d):
+                            y[i] = x[i] + e * v[i]
+                    grad_point(kind, s, v1, v2, y if look_ahead else x, g)
+                gn2, dx2, ok = _generic_step(scheme, fused, has_b, v1, v2, x, v, g, a, c, e, div,
+                                             r, h, m, with_tol)
+                if ok and with_tol and not replay and math.sqrt(gn2) <= tol and math.sqrt(dx2) <= tol:
+                    status = 1
+            if not ok:
+                break
+            k += 1
+            if status == 1:
+                break
+        if replay:
+            status = -1
+        elif not ok:  # step k diverged: restore the last record and replay up to step k
+            for i in range(d):
+                x[i] = xs[count - 1, i]
+                if has_v:
+                    v[i] = vs[count - 1, i]
+            target = k
+            k = last
+    return status, count, k
+
+
+@njit(**HOT)
+def integrate_kernel(scheme, kind, s, v1, v2, x, v, g, y, h, m, gammas, t0, n, tol, every,
+                     ts, xs, vs, ls):
+    """Advance the damped particle ``n`` steps with one scheme, recording as it goes.
+
+    Parameters
+    ----------
+    scheme : int
+        Code from :data:`SCHEMES`; with ``m = 0``, explicit Euler of the gradient flow.
+    kind, s, v1, v2
+        The :class:`~heavyball._kinds.CompiledProblem`.
+    x, v : ndarray, shape (d,)
+        Initial state (``v`` empty when ``m = 0``); overwritten.
+    g, y : ndarray, shape (d,) or (0,)
+        Work arrays for the gradient and the look-ahead point (unused for
+        ``d = 2`` and, except with ``tol``, for a diagonal quadratic).
+    h, m : float
+        Step and mass.
+    gammas : ndarray, shape (1,) or (n,)
+        Constant friction, or the friction at the start of each step.
+    t0 : float
+    n : int
+    tol : float
+        Negative for none; otherwise stop (status 1) after a step with
+        ``|g| <= tol`` and ``|x_{k+1} - x_k| <= tol``.
+    every : int
+        Record every ``every``-th state and always the last.
+    ts, xs, vs, ls : ndarray
+        Preallocated records: times ``(R,)``, positions ``(R, d)``,
+        velocities ``(R, d)`` or ``(0, d)``, losses ``(R,)``.
+
+    Returns
+    -------
+    status : int
+        0 all steps done, 1 ``tol`` reached, -1 diverged.
+    count : int
+        Number of records written.
+    k : int
+        Steps completed; for status -1 the index of the step that diverged
+        (the state recorded last is the one before it).
+
+    Notes
+    -----
+    Two-dimensional problems run in :func:`_integrate_2d` (state in
+    registers), all others in :func:`_integrate_nd` (state in place, the
+    gradient of a diagonal quadratic fused into the update pass, and the
+    records and loss written in that same pass).
+    """
+    if x.shape[0] == 2:
+        return _integrate_2d(scheme, kind, s, v1, v2, x, v, h, m, gammas, t0, n, tol, every,
+                             ts, xs, vs, ls)
+    return _integrate_nd(scheme, kind, s, v1, v2, x, v, g, y, h, m, gammas, t0, n, tol, every,
+                         ts, xs, vs, ls)
+
+
+# --------------------------------------------------------------------------
+# optimize
+# --------------------------------------------------------------------------
+
+
+@njit(**INLINE)
+def _optimizer_step(code, nesterov, maximize, no_velocity, wd, damp, sigma, x, buf, has_buf, g,
+                    noise, row, lr, mom, xn, bn):
+    """One step of GD / SGD / KerasSGD / EMAMomentum from ``(x, buf)`` into ``(xn, bn)``.
+
+    Returns ``|x' - x|^2`` and whether ``x'`` and ``buf'`` are finite and
+    inside :data:`DIVERGENCE_BOUND`. Formulas and their operation order as in
+    :mod:`heavyball.optimizers`.
+    """
+    d = x.shape[0]
+    one_minus_damp = 1.0 - damp
+    dx2 = 0.0
+    ok_x = True
+    ok_b = True
+    for i in range(d):
+        gi = g[i]
+        if sigma > 0.0:
+            gi = gi + sigma * noise[row, i]
+        xi = x[i]
+        bni = buf[i]
+        if code == OPT_GD:
+            xni = xi - lr * gi
+        elif code == OPT_SGD:
+            di = -gi if maximize else gi
+            if wd != 0.0:
+                di = di + wd * xi
+            if mom != 0.0:
+                bni = bni * mom + one_minus_damp * di if has_buf else di
+                di = di + mom * bni if nesterov else bni
+            xni = xi - lr * di
+        elif code == OPT_KERAS:
+            xd = xi - xi * wd * lr if wd != 0.0 else xi
+            if no_velocity:
+                xni = xd - gi * lr
+            else:
+                bni = bni * mom - gi * lr
+                xni = xd + (bni * mom - gi * lr) if nesterov else xd + bni
+        else:  # EMAMomentum
+            bni = mom * bni + (1.0 - mom) * gi
+            xni = xi - lr * bni
+        dx = xni - xi
+        dx2 += dx * dx
+        ok_x = ok_x & (abs(xni) <= BOUND)
+        ok_b = ok_b & (abs(bni) <= BOUND)
+        xn[i] = xni
+        bn[i] = bni
+    return dx2, ok_x, ok_b
+
+
+@njit(**INLINE)
+def _record_opt(row, k, kind, s, v1, v2, x, buf, has_buf, ks, xs, vs, ls):
+    d = x.shape[0]
+    for i in range(d):
+        xs[row, i] = x[i]
+    if vs.shape[0] > 0:
+        for i in range(d):
+            vs[row, i] = buf[i] if has_buf else 0.0
+    ks[row] = k
+    ls[row] = value_point(kind, s, v1, v2, x)
+
+
+@njit(**HOT)
+def optimize_kernel(code, kind, s, v1, v2, x, buf, state, flags, hyper, lrs, moms, restart,
+                    noise, k0, k1, n, tol, every, ks, xs, vs, ls, g, xn, bn):
+    """Run optimiser steps ``k0 <= k < k1`` of an ``n``-step run, recording as it goes.
+
+    Resumable, so that the gradient noise can be drawn in bounded chunks:
+    ``noise[k - k0]`` is the standard-normal row of step ``k`` (scaled by
+    ``hyper[2]``; ``noise`` may be empty when that is 0).
+
+    Parameters
+    ----------
+    code : int
+        Code from :data:`OPTIMIZERS`.
+    kind, s, v1, v2
+        The :class:`~heavyball._kinds.CompiledProblem`.
+    x, buf : ndarray, shape (d,)
+        Iterate and optimiser state (PyTorch's momentum buffer, the Keras
+        velocity or the EMA), updated in place.
+    state : ndarray of int64, shape (3,)
+        ``[has_buf, count, last]``: whether the state is live (PyTorch creates
+        its buffer on the first step with non-zero momentum; always 1 for
+        Keras and EMA), records written so far, and the step of the last
+        record (-1 before the first). Updated.
+    flags : ndarray of int64, shape (3,)
+        ``[nesterov, maximize, no_velocity]`` (the last: Keras was built with
+        momentum 0 and keeps no velocity).
+    hyper : ndarray, shape (3,)
+        ``[weight_decay, dampening, sigma]``.
+    lrs, moms : ndarray, shape (1,) or (n,)
+        Constant value or the schedule evaluated at every step.
+    restart : int
+        Re-initialise the state before steps ``restart, 2 restart, ...`` (0: never).
+    tol : float
+        Negative for none; stop after a step with noise-free ``|g| <= tol``
+        and ``|x_{k+1} - x_k| <= tol``.
+    every : int
+        Record every ``every``-th iterate, and the last when the run ends.
+    ks, xs, vs, ls : ndarray
+        Records: step indices, iterates, velocities (``(0, d)`` for GD;
+        zeros while PyTorch has no buffer), losses.
+    g, xn, bn : ndarray, shape (d,)
+        Work arrays.
+
+    Returns
+    -------
+    status : int
+        0 (steps remain, or all done), 1 ``tol`` reached, -1 diverged.
+    k : int
+        Steps done; for status -1 the index of the step that diverged (the
+        state in ``x, buf`` and recorded last is the one before it).
+    """
+    has_buf = state[0] != 0
+    count = state[1]
+    last = state[2]
+    nesterov = flags[0] != 0
+    maximize = flags[1] != 0
+    no_velocity = flags[2] != 0
+    wd, damp, sigma = hyper[0], hyper[1], hyper[2]
+    d = x.shape[0]
+    with_tol = tol >= 0.0
+    status = 0
+    k = k0
+    due = (k0 + every - 1) // every * every  # next step on the recording grid
+    # next restart (k % restart is a slow division); never when restart = 0
+    next_restart = (k0 // restart + 1) * restart if restart > 0 else -1
+    if restart > 0 and k0 > 0 and k0 % restart == 0:
+        next_restart = k0
+    while True:
+        finished = status != 0 or k == n
+        on_grid = k == due
+        if on_grid:
+            due += every
+        if last != k and (finished or on_grid):
+            _record_opt(count, k, kind, s, v1, v2, x, buf, has_buf, ks, xs, vs, ls)
+            count += 1
+            last = k
+        if finished or k == k1:
+            break
+        if k == next_restart:
+            next_restart += restart
+            if code == OPT_SGD:
+                has_buf = False
+            else:
+                for i in range(d):
+                    buf[i] = 0.0
+        lr = lrs[k] if lrs.shape[0] > 1 else lrs[0]
+        mom = moms[k] if moms.shape[0] > 1 else moms[0]
+        grad_point(kind, s, v1, v2, x, g)
+        dx2, ok_x, ok_b = _optimizer_step(code, nesterov, maximize, no_velocity, wd, damp, sigma, x,
+                                          buf, has_buf, g, noise, k - k0, lr, mom, xn, bn)
+        live = has_buf or (code == OPT_SGD and mom != 0.0)
+        if not (ok_x and (ok_b or not live or code == OPT_GD)):
+            status = -1
+            continue
+        has_buf = live
+        gn2 = 0.0
+        for i in range(d):
+            gn2 += g[i] * g[i]
+            x[i] = xn[i]
+            buf[i] = bn[i]
+        k += 1
+        if with_tol and math.sqrt(gn2) <= tol and math.sqrt(dx2) <= tol:
+            status = 1
+    state[0] = 1 if has_buf else 0
+    state[1] = count
+    state[2] = last
+    return status, k
+
+
+# --------------------------------------------------------------------------
+# sweep
+# --------------------------------------------------------------------------
+
+
+@njit(**INLINE)
+def _sgd(method, x, buf, g, lr, mom):
+    """``torch.optim.SGD`` on one coordinate: returns ``(x', buf')`` (``buf' = 0`` for GD).
+
+    ``buf`` starts at 0, which gives PyTorch's first buffer ``buf = g``
+    exactly.
+    """
+    if method == SWEEP_GD:
+        return x - lr * g, 0.0
+    b = buf * mom + g
+    return x - lr * (b if method == SWEEP_HEAVY_BALL else g + mom * b), b
+
+
+@njit(**INLINE)
+def _column_2d(method, j, fused, l0, l1, xs0, xs1, X, V, G, use_grad, scale, lr, mom, thr2, k,
+               steps, dead):
+    """Step and bookkeeping of column ``j`` of a 2-D block; returns whether it is dead."""
+    x0 = X[0, j]
+    x1 = X[1, j]
+    g0 = l0 * x0 if fused else G[0, j]
+    g1 = l1 * x1 if fused else G[1, j]
+    e0 = max(abs(g0 if use_grad else x0 - xs0) * scale, DISTANCE_FLOOR)
+    e1 = max(abs(g1 if use_grad else x1 - xs1) * scale, DISTANCE_FLOOR)
+    d2 = 0.0
+    d2 += e0 * e0
+    d2 += e1 * e1
+    xn0, b0 = _sgd(method, x0, V[0, j], g0, lr[j], mom[j])
+    xn1, b1 = _sgd(method, x1, V[1, j], g1, lr[j], mom[j])
+    bad = not ((abs(xn0) <= BOUND) & (abs(xn1) <= BOUND) & (abs(b0) <= BOUND) & (abs(b1) <= BOUND))
+    hit = (steps[j] < 0) & (not dead[j]) & (d2 <= thr2)
+    steps[j] = k if hit else steps[j]
+    dj = dead[j] | bad
+    dead[j] = dj
+    V[0, j] = b0
+    V[1, j] = b1
+    X[0, j] = xn0
+    X[1, j] = xn1
+    return dj
+
+
+@njit(**INLINE)
+def _sweep_step_2d(method, fused, lam, X, V, G, xstar, use_grad, scale, lr, mom, thr2, k, steps,
+                   dead):
+    """One step of every column of a 2-D block, with its bookkeeping, in one pass.
+
+    Before the step, ``steps[j] = k`` for a live column whose
+    scaled ``|x_k - x*|^2`` (or ``|grad L(x_k)|^2``; see :func:`sweep_kernel`)
+    is first ``<= thr2``; after it, ``dead[j]`` when a coordinate of ``x`` or
+    of the buffer is not finite or beyond the bound. ``G`` holds the gradient
+    unless ``fused`` (a diagonal quadratic without ``b``: ``g = lam x``).
+    One loop per method, so that each is compiled without branches (a branch
+    in the loop keeps the compiler from vectorising it). Returns the number
+    of dead columns.
+    """
+    w = X.shape[1]
+    xs0 = 0.0 if use_grad else xstar[0]
+    xs1 = 0.0 if use_grad else xstar[1]
+    l0 = lam[0] if fused else 0.0
+    l1 = lam[1] if fused else 0.0
+    n_dead = 0
+    if method == SWEEP_HEAVY_BALL:
+        for j in range(w):
+            n_dead += _column_2d(SWEEP_HEAVY_BALL, j, fused, l0, l1, xs0, xs1, X, V, G, use_grad,
+                                 scale, lr, mom, thr2, k, steps, dead)
+    elif method == SWEEP_NESTEROV:
+        for j in range(w):
+            n_dead += _column_2d(SWEEP_NESTEROV, j, fused, l0, l1, xs0, xs1, X, V, G, use_grad,
+                                 scale, lr, mom, thr2, k, steps, dead)
+    else:
+        for j in range(w):
+            n_dead += _column_2d(SWEEP_GD, j, fused, l0, l1, xs0, xs1, X, V, G, use_grad, scale,
+                                 lr, mom, thr2, k, steps, dead)
+    return n_dead
+
+
+@njit(**INLINE)
+def _sweep_step(method, fused, lam, X, V, G, xstar, use_grad, scale, lr, mom, D2, bad):
+    """One step of every column of a block of any dimension, row by row.
+
+    Forms ``D2``, the squared distance of the state before the step (as in
+    :func:`_sweep_step_2d`), and ``bad``; one lane loop per method.
+    """
+    d, w = X.shape
+    for j in range(w):
+        D2[j] = 0.0
+        bad[j] = False
+    for i in range(d):
+        xsi = 0.0 if use_grad else xstar[i]
+        li = lam[i] if fused else 0.0
+        if method == SWEEP_HEAVY_BALL:
+            for j in range(w):
+                _sweep_cell(SWEEP_HEAVY_BALL, i, j, fused, li, xsi, X, V, G, use_grad, scale, lr,
+                            mom, D2, bad)
+        elif method == SWEEP_NESTEROV:
+            for j in range(w):
+                _sweep_cell(SWEEP_NESTEROV, i, j, fused, li, xsi, X, V, G, use_grad, scale, lr,
+                            mom, D2, bad)
+        else:
+            for j in range(w):
+                _sweep_cell(SWEEP_GD, i, j, fused, li, xsi, X, V, G, use_grad, scale, lr, mom,
+                            D2, bad)
+
+
+@njit(**INLINE)
+def _sweep_cell(method, i, j, fused, li, xsi, X, V, G, use_grad, scale, lr, mom, D2, bad):
+    xij = X[i, j]
+    gij = li * xij if fused else G[i, j]
+    e = max(abs(gij if use_grad else xij - xsi) * scale, DISTANCE_FLOOR)
+    D2[j] += e * e
+    xn, b = _sgd(method, xij, V[i, j], gij, lr[j], mom[j])
+    bad[j] = bad[j] | (not ((abs(xn) <= BOUND) & (abs(b) <= BOUND)))
+    V[i, j] = b
+    X[i, j] = xn
+
+
+@njit(**HOT)
+def _sweep_block(method, kind, s, v1, v2, x0, xstar, use_grad, scale, thr2, lr, mom, n,
+                 X, V, G, D2, bad, steps, dead):
+    """Advance one block of ``LANES`` grid points: fills ``steps``, ``dead``; final states in ``X``.
+
+    ``X, V, G`` of shape ``(d, LANES)`` and ``D2, bad`` of shape ``(LANES,)``
+    are work arrays (column ``j`` is grid point ``j`` of the block). A step
+    is one pass for the gradient (none for a diagonal quadratic without
+    ``b``, whose gradient is fused into the update) and one for the update
+    and the bookkeeping (two for ``d != 2``). The block stops when all its
+    points are dead.
+    """
+    d = x0.shape[0]
+    fused = kind == DIAGONAL_QUADRATIC and s[1] == 0.0
+    for i in range(d):
+        for j in range(LANES):
+            X[i, j] = x0[i]
+            V[i, j] = 0.0
+    for j in range(LANES):
+        steps[j] = -1
+        dead[j] = False
+    n_dead = 0
+    for k in range(n + 1):
+        if not fused:
+            grad_block(kind, s, v1, v2, X, G)
+        if k == n:  # only the tolerance test, on the final state
+            if n_dead < LANES:
+                for j in range(LANES):
+                    D2[j] = 0.0
+                for i in range(d):
+                    xsi = 0.0 if use_grad else xstar[i]
+                    li = v1[i] if fused else 0.0
+                    for j in range(LANES):
+                        gij = li * X[i, j] if fused else G[i, j]
+                        e = max(abs(gij if use_grad else X[i, j] - xsi) * scale, DISTANCE_FLOOR)
+                        D2[j] += e * e
+                for j in range(LANES):
+                    hit = (steps[j] < 0) & (not dead[j]) & (D2[j] <= thr2)
+                    steps[j] = n if hit else steps[j]
+            break
+        if d == 2:
+            n_dead = _sweep_step_2d(method, fused, v1, X, V, G, xstar, use_grad, scale, lr, mom,
+                                    thr2, k, steps, dead)
+        else:
+            _sweep_step(method, fused, v1, X, V, G, xstar, use_grad, scale, lr, mom, D2, bad)
+            n_dead = 0
+            for j in range(LANES):
+                hit = (steps[j] < 0) & (not dead[j]) & (D2[j] <= thr2)
+                steps[j] = k if hit else steps[j]
+                dead[j] = dead[j] | bad[j]
+                n_dead += dead[j]
+        if n_dead == LANES:
+            break
+        if (k + 1) % FLUSH_EVERY == 0:
+            for i in range(d):
+                for j in range(LANES):
+                    X[i, j] = 0.0 if abs(X[i, j]) < FLUSH_BELOW else X[i, j]
+                    V[i, j] = 0.0 if abs(V[i, j]) < FLUSH_BELOW else V[i, j]
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def sweep_kernel(method, kind, s, v1, v2, x0, xstar, use_grad, scale, thr2, lrs, moms, p0, p1, n,
+                 steps, dead, xf):
+    """PyTorch SGD from ``x0`` at rest for grid points ``p0 <= p < p1``, blocks of ``LANES`` in parallel.
+
+    Grid point ``p`` has ``momentum = moms[p // len(lrs)]`` and ``lr = lrs[p % len(lrs)]``.
+    The blocks are independent (``prange``); inside a block the lanes are the
+    innermost loop, so the compiler vectorises the update across grid points.
+
+    Parameters
+    ----------
+    method : int
+        Code from :data:`SWEEP_METHODS` (``torch.optim.SGD`` semantics; for
+        Nesterov the iterate is PyTorch's parameter, the look-ahead point).
+    kind, s, v1, v2
+        The :class:`~heavyball._kinds.CompiledProblem`.
+    x0 : ndarray, shape (d,)
+    xstar : ndarray, shape (d,)
+        Minimiser; ignored when ``use_grad`` (then ``|grad L(x_k)|`` stands
+        in for ``|x_k - x*|``).
+    scale : float
+        A power of two; the tolerance test compares
+        ``sum_i max(scale |x_k - x*|_i, DISTANCE_FLOOR)^2`` with ``thr2``.
+    thr2 : float
+        ``(scale tol |x_0 - x*|)^2``, in ``[0.25, 1)``. Scaling by a power of
+        two is exact, so the test is ``|x_k - x*| <= tol |x_0 - x*|`` with
+        no underflow even for tiny tolerances; raising each term to
+        :data:`DISTANCE_FLOOR` changes the sum by at most ``d * 1e-300``,
+        far below the rounding of ``thr2``, and keeps the squares of
+        vanishing coordinates out of the subnormal range (20x slower).
+    lrs, moms : ndarray
+    p0, p1, n : int
+    steps : ndarray of int64, shape (p1 - p0,)
+        First ``k`` in ``0..n`` at which the (scaled) tolerance test holds,
+        -1 if none.
+    dead : ndarray of bool, shape (p1 - p0,)
+        True where a coordinate of ``x`` or of the buffer became non-finite or
+        exceeded :data:`DIVERGENCE_BOUND`; the block stops once all its points
+        are dead.
+    xf : ndarray, shape (p1 - p0, d)
+        Final iterates (meaningless where ``dead``).
+
+    Notes
+    -----
+    After every :data:`FLUSH_EVERY`-th step, coordinates of ``x`` and of the
+    buffer below :data:`FLUSH_BELOW` in magnitude are set to zero: a
+    trajectory that converges onto ``x* = 0`` would otherwise spend its
+    remaining steps on subnormal numbers, each about 20 times slower than a
+    normal one. (A test at every step costs about a third of a step; every
+    16th leaves at most 15 slow steps per coordinate that underflows.)
+    """
+    n_pts = p1 - p0
+    n_lr = lrs.shape[0]
+    d = x0.shape[0]
+    n_blocks = (n_pts + LANES - 1) // LANES
+    for blk in prange(n_blocks):
+        q0 = blk * LANES
+        nl = min(LANES, n_pts - q0)
+        lr = np.empty(LANES)
+        mom = np.empty(LANES)
+        for j in range(LANES):
+            p = p0 + q0 + min(j, nl - 1)
+            lr[j] = lrs[p % n_lr]
+            mom[j] = moms[p // n_lr]
+        X = np.empty((d, LANES))
+        V = np.empty((d, LANES))
+        G = np.empty((d, LANES))
+        D2 = np.empty(LANES)
+        bad = np.empty(LANES, dtype=np.bool_)
+        st = np.empty(LANES, dtype=np.int64)
+        dd = np.empty(LANES, dtype=np.bool_)
+        _sweep_block(method, kind, s, v1, v2, x0, xstar, use_grad, scale, thr2, lr, mom, n,
+                     X, V, G, D2, bad, st, dd)
+        for j in range(nl):
+            steps[q0 + j] = st[j]
+            dead[q0 + j] = dd[j]
+            for i in range(d):
+                xf[q0 + j, i] = X[i, j]
