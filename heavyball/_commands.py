@@ -257,7 +257,7 @@ def run_sweep(args):
         raise ValueError(f"`--plot` must name a .png, .pdf or .svg file, got {args.plot!r}")
     result = sweep(problem, args.lrs, args.momenta, x0=x0, n_steps=args.n_steps, method=args.method,
                    tol=args.tol, backend=args.backend)
-    result.save(out_path)
+    _save_sweep(result, out_path)
     best = result.best()
     out = dict(command="sweep", problem=repr(problem), method=args.method, n_steps=args.n_steps, tol=args.tol,
                backend=result.backend, grid=[len(result.momenta), len(result.lrs)],
@@ -268,6 +268,22 @@ def run_sweep(args):
     if args.plot is not None:
         out["written"].append(_plot_sweep(result, problem, args.plot))
     return out
+
+
+def _save_sweep(result, path):
+    """Write a SweepResult to ``path`` (.npz): its own ``save`` where it has one, else ``numpy.savez``.
+
+    The arrays keep their dtypes; the metadata are stored as 0-d arrays
+    (``problem_params`` as its ``repr``).
+    """
+    if callable(getattr(result, "save", None)):
+        result.save(path)
+        return
+    arrays = dict(lrs=result.lrs, momenta=result.momenta, final_loss=result.final_loss,
+                  steps_to_tol=result.steps_to_tol, rate=result.rate, diverged=result.diverged)
+    meta = {k: (repr(v) if k == "problem_params" else v) for k, v in result.metadata.items()}
+    with open(path, "wb") as fh:  # exactly at `path`
+        np.savez(fh, **arrays, **{k: np.asarray(v) for k, v in meta.items()})
 
 
 def _plot_sweep(result, problem, path):
