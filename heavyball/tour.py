@@ -361,9 +361,11 @@ def _print_map_check(say, rows, n):
 
 def _short(opt_repr):
     """``SGD(lr=..., momentum=..., dampening=0.0, ...)`` without the default-valued fields."""
+    import re
+
     for default in (", dampening=0.0", ", nesterov=False", ", weight_decay=0.0", ", maximize=False"):
         opt_repr = opt_repr.replace(default, "")
-    return opt_repr
+    return re.sub(r"\d+\.\d{7,}", lambda m: f"{float(m.group()):.6g}", opt_repr)
 
 
 def _print_reference_check(say, rows):
@@ -384,5 +386,6 @@ def _print_heatmap(say, heat):
     if s["best"] is not None:
         blr, bbeta, brate = s["best"]
         say(f"   best simulated point  lr = {blr:.4g}, momentum = {bbeta:.4f}, rate = {brate:.4f}")
-    say(f"   converged at {s['converged']} of {s['grid']} points (analytic rate < 1 at {s['analytic_converging']}); "
-        f"max |measured - analytic rate| there {s['agree_max']:.3f}")
+    say(f"   finite at {s['converged']} of {s['grid']} points, analytic rate < 1 at {s['analytic_converging']} "
+        "(just past the boundary a run grows too slowly to diverge in time);")
+    say(f"   max |measured - analytic rate| over the finite points: {s['agree_max']:.3f}")

@@ -245,3 +245,20 @@ def test_tour_writes_and_lists_its_five_figures(tour_output):
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 20_000
         assert str(path) in text
     assert sorted(p.name for p in out.iterdir()) == sorted(names)
+
+
+def test_tour_map_rows_show_the_closed_form_parameters(tour_output):
+    import re
+
+    _, text = tour_output
+    h = 0.03  # m = gamma = 1 in tour.MAP_CASES
+    want = {"symplectic_euler": (h * h, 1 - h), "nesterov": (h * h, 1 - h),
+            "conformal_symplectic_euler": (h * h, math.exp(-h)),
+            "implicit_friction_euler": (h * h / (1 + h), 1 / (1 + h))}
+    for name, (lr, beta) in want.items():
+        line = next(ln for ln in text.splitlines() if ln.strip().startswith(name + " "))
+        got_lr = float(re.search(r"lr=([0-9.e-]+)", line).group(1))
+        got_beta = float(re.search(r"momentum=([0-9.e-]+)", line).group(1))
+        assert got_lr == pytest.approx(lr, rel=1e-6) and got_beta == pytest.approx(beta, rel=1e-6), line
+    gd_line = next(ln for ln in text.splitlines() if ln.strip().startswith("explicit_euler "))
+    assert "GD(lr=0.001)" in gd_line  # h / gamma with h = 1e-3, gamma = 1
