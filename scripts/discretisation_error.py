@@ -11,6 +11,7 @@ the gradient flow (``m = 0``).
 """
 
 import argparse
+import sys
 from pathlib import Path
 
 import matplotlib
@@ -18,6 +19,11 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+
+try:
+    import heavyball  # noqa: F401
+except ImportError:  # run from a clone without installing it: use the repository's package
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import heavyball as hb  # noqa: E402
 

@@ -13,6 +13,7 @@ The weights are *measured*: an impulse ``g_0 = 1`` fed to the real optimiser.
 """
 
 import argparse
+import sys
 import math
 from pathlib import Path
 
@@ -21,6 +22,11 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+
+try:
+    import heavyball  # noqa: F401
+except ImportError:  # run from a clone without installing it: use the repository's package
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import heavyball as hb  # noqa: E402
 

@@ -10,6 +10,7 @@ heavy ball about ``(sqrt(kappa)/2) ln 10^6``: the square-root speed-up.
 """
 
 import argparse
+import sys
 import math
 from pathlib import Path
 
@@ -18,6 +19,11 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+
+try:
+    import heavyball  # noqa: F401
+except ImportError:  # run from a clone without installing it: use the repository's package
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import heavyball as hb  # noqa: E402
 from heavyball import spectral  # noqa: E402

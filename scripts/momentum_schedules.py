@@ -14,6 +14,7 @@ condition number 100 (50 eigenvalues spread evenly over ``[1, 100]``), from
 """
 
 import argparse
+import sys
 from pathlib import Path
 
 import matplotlib
@@ -21,6 +22,11 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+
+try:
+    import heavyball  # noqa: F401
+except ImportError:  # run from a clone without installing it: use the repository's package
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import heavyball as hb  # noqa: E402
 from heavyball import plotting, schedules  # noqa: E402

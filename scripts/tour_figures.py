@@ -9,10 +9,17 @@ regime map. ``docs/plotting.md`` embeds them (``--out docs/figures``).
 """
 
 import argparse
+import sys
+from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
+
+try:
+    import heavyball  # noqa: F401
+except ImportError:  # run from a clone without installing it: use the repository's package
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from heavyball import tour  # noqa: E402
 
