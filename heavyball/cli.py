@@ -62,8 +62,9 @@ def _grid(text):
 
 # ------------------------------------------------------------------------ parser
 def _problem_flags(p):
-    p.add_argument("--problem", default="quadratic", choices=_c.problem_names(),
-                   help="loss landscape (default quadratic)")
+    names = _c.problem_names()
+    p.add_argument("--problem", default="quadratic", choices=names, metavar="NAME",
+                   help=f"loss landscape (default quadratic): {', '.join(names)}")
     p.add_argument("--kappa", type=float, help="condition number of --problem quadratic (default 10)")
     p.add_argument("--dim", type=int, help="dimension of --problem quadratic or plateau (default 2)")
     p.add_argument("--x0", type=_floats, help="starting point A,B,... (default: a standard start per problem)")
