@@ -78,9 +78,7 @@ def empirical_rate(trajectory, minimizer=None, *, tail=0.5):
         v = None if v is None else v[1:]
     else:
         e = x - _v.vector("minimizer", minimizer, x.shape[1])
-    with np.errstate(over="ignore", invalid="ignore"):  # an overflowing point is simply not resolvable
-        r2 = np.sum(e * e, axis=1) if v is None else np.sum(e * e, axis=1) + np.sum(v * v, axis=1)
-        pair = np.sqrt(r2[1:] + r2[:-1])
+    pair = _pair_norms(e if v is None else np.concatenate([e, v], axis=1))
     floor = 100.0 * np.finfo(float).eps * np.maximum(scale[1:], scale[:-1])
     ok = (pair > floor) & (pair > 1e-280) & np.isfinite(pair)
     n_ok = len(ok) if np.all(ok) else int(np.argmin(ok))
@@ -91,6 +89,16 @@ def empirical_rate(trajectory, minimizer=None, *, tail=0.5):
                          "(record more steps, or stop before the error reaches rounding)")
     slope = np.polyfit(j - j.mean(), y, 1)[0]
     return float(np.exp(slope))
+
+
+def _pair_norms(s):
+    """``sqrt(|s_j|^2 + |s_{j-1}|^2)`` for ``j >= 1``, scaled so that no square under- or overflows."""
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflowing point is simply not resolvable
+        a = np.abs(s).max(axis=1)
+        m = np.maximum(a[1:], a[:-1])
+        safe = np.where((m > 0) & np.isfinite(m), m, 1.0)[:, None]
+        u1, u0 = s[1:] / safe, s[:-1] / safe
+        return m * np.sqrt(np.sum(u1 * u1, axis=1) + np.sum(u0 * u0, axis=1))
 
 
 class TransientGrowth(NamedTuple):

@@ -1,57 +1,200 @@
 """The ``heavyball`` command line (also ``python -m heavyball``).
 
-argparse from the standard library: subcommands, ``--help`` and typed flags
-are all it needs, and it adds no dependency.
+Built on :mod:`argparse` from the standard library: subcommands, typed flags
+and ``--help`` are all it needs, and it adds no dependency. Each subcommand
+computes a plain dict (in :mod:`heavyball._commands`), then prints it as a
+short text report or, with ``--json``, as exactly one JSON object on stdout
+(non-finite numbers become ``null``). A bad argument, or a ``ValueError``
+raised by the library, prints one line on stderr and exits with code 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import sys
 
-from . import tour as _tour
+import numpy as np
+
+from . import _commands as _c
+
+__all__ = ["main"]
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse that reports a bad argument in one line on stderr and exits 2."""
 
     def error(self, message):
-        self.exit(2, f"heavyball: error: {message}\n")
+        self.exit(2, f"{self.prog}: error: {' '.join(message.split())}\n")
+
+
+# ------------------------------------------------------------------ argument types
+def _floats(text):
+    """``A,B,...`` -> list of floats (the ``--x0`` format)."""
+    try:
+        values = [float(s) for s in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers like 1.0,-0.5, got {text!r}") from None
+    if not all(math.isfinite(v) for v in values):
+        raise argparse.ArgumentTypeError(f"expected finite numbers, got {text!r}")
+    return values
+
+
+def _grid(text):
+    """``START:STOP:NUM`` -> ``numpy.linspace(START, STOP, NUM)``; ``log:START:STOP:NUM`` -> geomspace."""
+    parts = text.split(":")
+    log = parts[0] == "log"
+    if log:
+        parts = parts[1:]
+    try:
+        start, stop, num = float(parts[0]), float(parts[1]), int(parts[2])
+        if len(parts) != 3:
+            raise IndexError
+    except (ValueError, IndexError):
+        raise argparse.ArgumentTypeError(f"expected START:STOP:NUM (or log:START:STOP:NUM), got {text!r}") from None
+    if num < 1 or not (math.isfinite(start) and math.isfinite(stop)):
+        raise argparse.ArgumentTypeError(f"expected finite START, STOP and NUM >= 1, got {text!r}")
+    if log and not (start > 0 and stop > 0):
+        raise argparse.ArgumentTypeError(f"a log grid needs START, STOP > 0, got {text!r}")
+    return np.geomspace(start, stop, num) if log else np.linspace(start, stop, num)
+
+
+# ------------------------------------------------------------------------ parser
+def _problem_flags(p):
+    names = _c.problem_names()
+    p.add_argument("--problem", default="quadratic", choices=names, metavar="NAME",
+                   help=f"loss landscape (default quadratic): {', '.join(names)}")
+    p.add_argument("--kappa", type=float, help="condition number of --problem quadratic (default 10)")
+    p.add_argument("--dim", type=int, help="dimension of --problem quadratic or plateau (default 2)")
+    p.add_argument("--x0", type=_floats, help="starting point A,B,... (default: a standard start per problem)")
+
+
+def _common(p, *, out_help=None):
+    p.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
+    if out_help:
+        p.add_argument("--out", metavar="PATH", help=out_help)
 
 
 def _build_parser():
-    parser = _Parser(prog="heavyball", description="Gradient descent as a damped particle.")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    t = sub.add_parser("tour", help="reproduce the core results")
-    t.add_argument("--out", default="heavyball-tour", help="directory for figures (default ./heavyball-tour)")
-    t.add_argument("--quick", action="store_true", help="fewer steps")
+    parser = _Parser(prog="heavyball", description="Gradient-based optimisation as a damped particle "
+                     "m x'' = -grad L(x) - gamma x': integrators, the optimisers they are, spectra, sweeps.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND")
+
+    t = sub.add_parser("tour", help="reproduce the core results and write the figures",
+                       description="Reproduce the library's core results: rate table, map check, "
+                       "integrators against solve_ivp, and the figures.")
+    t.add_argument("--out", default="heavyball-tour", metavar="DIR", help="directory for the figures "
+                   "(default ./heavyball-tour)")
+    t.add_argument("--quick", action="store_true", help="fewer steps and smaller grids (about 3x faster)")
+
+    s = sub.add_parser("simulate", help="integrate the damped particle with a fixed-step scheme",
+                       description="Integrate m x'' = -grad L(x) - gamma x' and report the final state "
+                       "and the optimiser the scheme equals.")
+    _problem_flags(s)
+    s.add_argument("--method", default="symplectic_euler", choices=_c.integrator_names())
+    s.add_argument("--mass", type=float, default=1.0, help="m >= 0 (default 1; 0 is gradient flow)")
+    s.add_argument("--friction", type=float, default=1.0, help="gamma >= 0 (default 1)")
+    s.add_argument("--step", type=float, default=0.1, help="time step h > 0 (default 0.1)")
+    s.add_argument("--n-steps", type=int, default=1000, help="number of steps (default 1000)")
+    s.add_argument("--tol", type=float, help="stop once the gradient and the move are below tol")
+    _common(s, out_help="save the trajectory (t, x, v, loss) to this .npz file")
+
+    o = sub.add_parser("optimize", help="run an optimiser with framework-exact semantics",
+                       description="Run GD, SGD (PyTorch), Keras SGD, EMA momentum or Adam and report "
+                       "the final iterate and the damped particle it is.")
+    _problem_flags(o)
+    o.add_argument("--optimizer", default="sgd", choices=_c.OPTIMIZERS, help="default sgd (torch.optim.SGD)")
+    o.add_argument("--lr", type=float, default=0.01, help="learning rate (default 0.01)")
+    o.add_argument("--momentum", type=float, default=0.0, help="momentum beta (default 0; Adam: beta1)")
+    o.add_argument("--dampening", type=float, default=0.0, help="PyTorch dampening (sgd only)")
+    o.add_argument("--nesterov", action="store_true", help="Nesterov momentum (sgd, keras)")
+    o.add_argument("--n-steps", type=int, default=1000, help="number of steps (default 1000)")
+    o.add_argument("--tol", type=float, help="stop once the gradient and the move are below tol")
+    _common(o, out_help="save the trajectory (t, x, v, loss) to this .npz file")
+
+    m = sub.add_parser("map", help="convert between (mass, friction, step) and (lr, momentum)",
+                       description="With --lr: the particle (mass, friction, step) whose integrator is "
+                       "the optimiser. With --step (and --mass, --friction): the optimiser the "
+                       "integrator is.")
+    m.add_argument("--optimizer", default="sgd", choices=("sgd", "keras", "ema", "gd"))
+    m.add_argument("--lr", type=float, help="learning rate: map optimiser -> particle")
+    m.add_argument("--momentum", type=float, default=0.0)
+    m.add_argument("--dampening", type=float, default=0.0)
+    m.add_argument("--nesterov", action="store_true")
+    m.add_argument("--mass", type=float, default=None, help="mass m (the gauge; default 1)")
+    m.add_argument("--friction", type=float, default=None, help="friction gamma: map particle -> optimiser")
+    m.add_argument("--step", type=float, default=None, help="time step h: map particle -> optimiser")
+    m.add_argument("--method", default=None, choices=_c.integrator_names(),
+                   help="integrator (default symplectic_euler, or nesterov for --nesterov)")
+    _common(m)
+
+    sp = sub.add_parser("spectrum", help="optimal parameters and rates on a quadratic",
+                        description="Optimal (lr, momentum) and contraction rates of GD, heavy ball and "
+                        "Nesterov on a quadratic with eigenvalues in [mu, kappa mu]; with --lr, the "
+                        "spectral radius and regimes at that point.")
+    sp.add_argument("--kappa", type=float, default=100.0, help="condition number (default 100)")
+    sp.add_argument("--mu", type=float, default=1.0, help="smallest eigenvalue (default 1)")
+    sp.add_argument("--lr", type=float, help="also analyse this learning rate")
+    sp.add_argument("--momentum", type=float, default=0.0, help="momentum for --lr (default 0)")
+    sp.add_argument("--method", default="heavy_ball", choices=("gd", "heavy_ball", "nesterov"),
+                    help="method for --lr (default heavy_ball)")
+    _common(sp)
+
+    w = sub.add_parser("sweep", help="simulate a grid of (lr, momentum) and save it",
+                       description="Run every (lr, momentum) of a grid from x0 at rest (Numba kernels) "
+                       "and save the SweepResult to .npz; --plot draws the measured rate heat-map.")
+    _problem_flags(w)
+    w.add_argument("--method", default="heavy_ball", choices=("gd", "heavy_ball", "nesterov"))
+    w.add_argument("--lrs", type=_grid, required=True, metavar="START:STOP:NUM",
+                   help="learning rates, linspace (prefix log: for geomspace)")
+    w.add_argument("--momenta", type=_grid, default=np.array([0.0]), metavar="START:STOP:NUM",
+                   help="momenta, linspace (default 0)")
+    w.add_argument("--n-steps", type=int, default=500, help="steps per grid point (default 500)")
+    w.add_argument("--tol", type=float, default=1e-8, help="relative distance counted as converged")
+    w.add_argument("--backend", default="numba", choices=("numba", "numpy"))
+    w.add_argument("--plot", metavar="PNG", help="also draw the measured rate heat-map to this file")
+    _common(w, out_help="write the SweepResult to this .npz file (default sweep.npz)")
     return parser
 
 
-def _run_tour(args):
-    n = 500 if args.quick else 2000
-    print("heavyball tour: each integrator is an optimiser (Rosenbrock, "
-          f"{n} steps, max deviation relative to the iterate scale)")
-    for row in _tour.map_check(n_steps=n):
-        torch_dev = row.get("torch_deviation")
-        torch_txt = "torch n/a" if torch_dev is None else f"torch {torch_dev:.1e}"
-        print(f"  {row['method']:<32} = {row['optimizer']:<60} heavyball {row['max_deviation']:.1e}  {torch_txt}")
-    print("\nintegrators against solve_ivp (DOP853, rtol 1e-10) on a double well, t = 2:")
-    for row in _tour.reference_check():
-        errs = "  ".join(f"h={h:g}: {e:.2e}" for h, e in zip(row["steps"], row["errors"]))
-        orders = ", ".join(f"{o:.2f}" for o in row["orders"])
-        print(f"  {row['method']:<32} {errs}   observed order {orders}")
-    return 0
+# ------------------------------------------------------------------------ output
+def _jsonable(obj):
+    """Plain JSON types; non-finite floats become None (JSON has no inf/nan)."""
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _jsonable(obj.tolist())
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        return float(obj) if math.isfinite(obj) else None
+    return obj
+
+
+def _emit(result, as_json, text):
+    if as_json:
+        print(json.dumps(_jsonable(result)))
+    else:
+        print(text(result))
 
 
 def main(argv=None):
-    """Entry point; returns the process exit code."""
+    """Entry point; returns the process exit code (2 for a bad argument)."""
     args = _build_parser().parse_args(argv)
     try:
         if args.command == "tour":
-            return _run_tour(args)
+            from . import tour
+
+            return tour.run(args.out, quick=args.quick)
+        result = _c.RUNNERS[args.command](args)
+        _emit(result, getattr(args, "json", False), _c.TEXT[args.command])
     except ValueError as exc:
-        print(f"heavyball: error: {exc}", file=sys.stderr)
+        print(f"heavyball {args.command}: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
     return 0
 

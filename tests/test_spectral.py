@@ -770,3 +770,12 @@ def test_docs_examples_run():
     result = doctest.testfile(str(path), module_relative=False, verbose=False,
                               optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
     assert result.attempted > 10 and result.failed == 0
+
+
+def test_empirical_rate_stays_exact_where_squared_errors_would_underflow():
+    # GD on diag(1, 10) at lr = 2/11 contracts both modes by exactly 9/11 per step; run until the
+    # error is ~1e-250, where |e|^2 would be subnormal (below 1e-308) in an unscaled norm.
+    q = hb.Quadratic.from_condition_number(10.0)
+    traj = hb.optimize(q, hb.GD(2 / 11), [1.0, 1.0], n_steps=2800)
+    assert 1e-280 < np.abs(traj.x[-1]).max() < 1e-240
+    assert spectral.empirical_rate(traj, q.minimizer, tail=0.3) == pytest.approx(9 / 11, rel=1e-12)
