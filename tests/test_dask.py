@@ -161,3 +161,54 @@ def test_default_chunks_aim_at_the_chunk_work_and_keep_every_thread_busy():
     assert _distributed.default_chunk(10**9, 1000, 2, threads=2) == -(-int(work) // 2000)
     # a grid with little work: four chunks per thread
     assert _distributed.default_chunk(4000, 100, 2, threads=2) == 500
+
+
+# ----------------------------------------------------------------------------- CLI
+def _cli(capsys, *argv):
+    from heavyball import cli
+
+    try:
+        code = cli.main(list(argv))
+    except SystemExit as exc:  # argparse errors
+        code = exc.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_cli_sweeps_on_a_scheduler_and_on_private_workers(client, capsys, tmp_path):
+    import json
+
+    argv = ["sweep", "--kappa", "100", "--lrs", "0.005:0.035:7", "--momenta", "0:0.9:4", "--n-steps", "150",
+            "--x0", "1,-0.5", "--json"]
+    local = hb.sweep(hb.Quadratic.from_condition_number(100.0), np.linspace(0.005, 0.035, 7), np.linspace(0, 0.9, 4),
+                     x0=[1.0, -0.5], n_steps=150)
+    for extra, name in ((["--scheduler", client.scheduler.address], "remote.npz"), (["--workers", "1"], "own.npz")):
+        code, out, err = _cli(capsys, *argv, *extra, "--out", str(tmp_path / name))
+        assert code == 0, err
+        report = json.loads(out)
+        assert report["backend"] == "dask+numba" and report["written"] == [str(tmp_path / name)]
+        saved = hb.SweepResult.load(tmp_path / name)  # saved through SweepResult.save
+        assert_identical(local, saved)
+        assert saved.backend == "dask+numba" and saved.problem_name == "quadratic"
+
+
+@pytest.mark.parametrize("argv, names", [
+    (["--workers", "0"], "`--workers` must be an integer >= 1, got 0"),
+    (["--workers", "2", "--scheduler", "tcp://127.0.0.1:1"], "`--scheduler` uses a running cluster and `--workers`"),
+    (["--workers", "2", "--backend", "numpy"], "`--workers` runs the sweep on Dask"),
+    (["--scheduler", "tcp://127.0.0.1:1", "--backend", "numba"], "`--scheduler` runs the sweep on Dask"),
+    (["--workers", "two"], "--workers"),
+])
+def test_cli_dask_flag_errors_are_one_line(argv, names, capsys):
+    code, _, err = _cli(capsys, "sweep", "--lrs", "0.1:0.2:3", "--n-steps", "5", *argv)
+    assert code == 2 and err.count("\n") == 1 and names in err, err
+
+
+def test_cli_reports_an_unreachable_scheduler_in_one_line(capsys, tmp_path):
+    import dask
+
+    with dask.config.set({"distributed.comm.timeouts.connect": "0.5s"}):
+        code, _, err = _cli(capsys, "sweep", "--lrs", "0.1:0.2:3", "--n-steps", "5", "--scheduler",
+                            "tcp://127.0.0.1:1", "--out", str(tmp_path / "r.npz"))
+    assert code == 2 and err.count("\n") == 1 and "cannot reach the Dask scheduler" in err, err
+    assert not (tmp_path / "r.npz").exists()
