@@ -22,7 +22,9 @@ steps: 5.2e8 trajectory-steps. Measured:
    K chunks of negligible work (32 points, 1 step) against K; the worker-side
    share of it (the task's own run time, from Dask's task stream); the time of
    a sweep of one such chunk (the fixed cost of a Dask sweep);
-4. the wall time against the chunk size ``c`` (trajectory-steps per chunk),
+4. in the default Dask sweep, the compute time of every chunk on its worker
+   (Dask's task stream), to separate slower computing from scheduling;
+5. the wall time against the chunk size ``c`` (trajectory-steps per chunk),
    next to the overhead the model ``o / (o + c t1)`` predicts, and the chunk
    size at which the overhead drops below 5 %: ``c = 19 o / t1`` (model) and
    the smallest measured ``c`` within 5 % of the single process.
@@ -72,6 +74,20 @@ def per_chunk_overhead(client):
     return slope, t[1], float(np.median(runs))
 
 
+def worker_compute(client):
+    """Wall time, summed worker compute time and number of chunks of one default Dask sweep (task stream)."""
+    best = None
+    for _ in range(REPEATS):
+        with distributed.get_task_stream(client=client) as stream:
+            t = time.perf_counter()
+            big(backend="dask", client=client)
+            wall = time.perf_counter() - t
+        runs = [s["stop"] - s["start"] for task in stream.data for s in task["startstops"] if s["action"] == "compute"]
+        if best is None or wall < best[0]:
+            best = (wall, sum(runs), len(runs))
+    return best
+
+
 def one_thread():
     threads = numba.get_num_threads()
     numba.set_num_threads(1)
@@ -100,6 +116,7 @@ def main():
         one = times["one thread"]
         t1 = one / WORK
         o, fixed, worker_side = per_chunk_overhead(client)
+        wall, computing, chunks = worker_compute(client)
         c5_model = 19.0 * o / t1
         within = [c * N_STEPS for c in sizes if times[c] <= 1.05 * times["local"]]
         ratios = [
@@ -107,11 +124,17 @@ def main():
             ("Dask, 2 workers / one thread x 1/2 (perfect split of the one-thread kernel)",
              times["dask"] / (one / 2), None),
             ("single process, 2 threads / one thread x 1/2", times["local"] / (one / 2), None),
+            ("Dask worker compute (summed) / one-thread kernel: the kernel itself runs slower on busy cores",
+             computing / one, None),
         ]
         rows = [
             ("kernel, one thread, per trajectory-step (t1)", t1 * 1e9, "ns"),
             ("single process, 2 threads, per trajectory-step", times["local"] / WORK * 1e9, "ns"),
             ("Dask, default chunks, per trajectory-step", times["dask"] / WORK * 1e9, "ns"),
+            (f"Dask, default chunks ({chunks}), worker compute summed over workers, per trajectory-step",
+             computing / WORK * 1e9, "ns"),
+            ("  same run: time the 2 workers were not computing, per chunk (2 wall - compute) / chunks",
+             (2 * wall - computing) / chunks * 1e3, "ms"),
             ("overhead per chunk (o, slope over trivial chunks)", o * 1e3, "ms"),
             ("  of which the task itself on the worker (median)", worker_side * 1e3, "ms"),
             ("a Dask sweep of one trivial chunk (fixed cost per sweep: scatter, submit, gather)", fixed * 1e3, "ms"),

@@ -150,6 +150,7 @@ def _encode(result):
         "method": result.method,
         "n_steps": result.n_steps,
         "tol": result.tol,
+        "x0": [float(v) for v in np.asarray(result.x0)],  # also the member "x0" (authoritative, checked equal)
         "problem_name": result.problem_name,
         "problem_params": result.problem_params,
         "distance": result.distance,
@@ -240,6 +241,9 @@ def _decode(meta, members):
     for name in ("final_loss", "steps_to_tol", "rate", "diverged"):
         if members[name].shape != shape:
             raise _Corrupt(f"{name!r} has shape {members[name].shape}, the grid needs {shape}")
+    x0 = [_from_json(v, members) for v in meta["x0"]]
+    if not np.array_equal(np.asarray(x0, dtype=np.float64), members["x0"]):
+        raise _Corrupt(f"'x0' {members['x0'].tolist()} differs from the metadata's {x0}")
     starts = members.get("starts")
     if starts is not None and starts.shape != shape[:-2] + members["x0"].shape:
         raise _Corrupt(f"'starts' has shape {starts.shape}")

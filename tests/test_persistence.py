@@ -88,6 +88,7 @@ def test_the_file_is_a_plain_npz_with_strict_json_metadata(plain, tmp_path):
     assert meta["format"] == "heavyball.SweepResult" and meta["format_version"] == 1
     assert meta["heavyball_version"] == hb.__version__ and meta["problem_name"] == "quadratic"
     assert meta["tol"] == plain.tol and meta["n_steps"] == 400 and meta["method"] == "heavy_ball"
+    assert meta["x0"] == [1.0, 0.5] and meta["grid"] == []
     back = hb.SweepResult.load(tmp_path / "r")
     assert back.problem_params["inf"] == float("inf") and back.problem_params["seq"] == [1, 2.5]
     assert back.problem_params["nested"]["a"] == 0.0 and str(back.problem_params["nested"]["a"]) == "-0.0"
@@ -162,6 +163,7 @@ def test_newer_versions_other_formats_and_inconsistent_members_are_refused(plain
          "damaged heavyball sweep file"),
         (dict(edit_members=lambda d: d.pop("lrs")), "damaged heavyball sweep file"),
         (dict(edit_meta=lambda m: m.pop("method")), "damaged heavyball sweep file"),
+        (dict(edit_meta=lambda m: m.update(x0=[1.0, 0.25])), r"'x0' \[1.0, 0.5\] differs from the metadata's"),
     ]
     for i, (edit, match) in enumerate(cases):
         _rewrite(src, tmp_path / f"case{i}", **edit)
