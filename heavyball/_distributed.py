@@ -33,11 +33,15 @@ import threading
 import numpy as np
 
 INSTALL = "pip install 'heavyball-dynamics[dask]'"
-#: Default work per chunk, in trajectory-steps (grid points x steps) times
-#: ``dim``: about 0.1 s of kernel time for a 2-D problem, 20x the per-chunk
-#: scheduling overhead measured by ``benchmarks/bench_dask.py`` (see
-#: docs/performance.md, "Sweeps beyond one machine").
-CHUNK_WORK = 4e8
+#: Default work per chunk, per worker thread of the cluster, in
+#: trajectory-steps (grid points x steps) times ``dim``: a chunk of a 2-D
+#: problem takes about ``0.16 s x threads`` of kernel time, so the scheduling
+#: overhead, about 2.5 ms per chunk and paid in series by the one scheduler,
+#: stays near ``threads x 2.5 ms / (0.16 s x threads)`` = 1.6 % of the wall
+#: time however many workers there are (Amdahl's law; measured by
+#: ``benchmarks/bench_dask.py``, see docs/performance.md, "Sweeps beyond one
+#: machine").
+CHUNK_WORK_PER_THREAD = 2e8
 #: With the default chunk size, the grid is cut into at least this many chunks
 #: per worker thread when it has enough points, so that chunks of unequal cost
 #: (diverging points stop early) balance out.
@@ -93,8 +97,9 @@ def _sweep_module():
 
 
 def default_chunk(total, n_steps, dim, threads):
-    """Grid points per chunk: ``CHUNK_WORK`` of work, but at least ``CHUNKS_PER_THREAD`` chunks per thread."""
-    by_work = -(-int(CHUNK_WORK) // (n_steps * dim))
+    """Grid points per chunk: ``CHUNK_WORK_PER_THREAD x threads`` of work, or less so as to make
+    ``CHUNKS_PER_THREAD`` chunks per thread when the grid is smaller than that."""
+    by_work = -(-int(CHUNK_WORK_PER_THREAD * threads) // (n_steps * dim))
     by_balance = -(-total // (CHUNKS_PER_THREAD * threads))
     return max(1, min(by_work, by_balance))
 

@@ -343,9 +343,10 @@ def sweep(problem, lrs, momenta, *, x0, n_steps, method="heavy_ball", tol=1e-8, 
     chunk_size : int >= 1, optional
         Grid points per chunk (a Dask task, or a step of the progress bar),
         rounded up to a multiple of 32 (a kernel block). Default: for Dask,
-        about ``heavyball._distributed.CHUNK_WORK`` trajectory-steps per
-        chunk, and at least four chunks per worker thread when the grid
-        allows; locally, the whole grid (memory permitting).
+        ``2e8 x (worker threads) / dim`` trajectory-steps per chunk (the
+        scheduler's work per chunk is then a small share of the wall time
+        on any cluster), but at least four chunks per worker thread when
+        the grid is smaller; locally, the whole grid (memory permitting).
 
     Returns
     -------

@@ -156,9 +156,10 @@ def test_client_arguments_are_checked():
 
 
 def test_default_chunks_aim_at_the_chunk_work_and_keep_every_thread_busy():
-    work = _distributed.CHUNK_WORK
-    # a huge grid: chunks of CHUNK_WORK trajectory-steps x dim
-    assert _distributed.default_chunk(10**9, 1000, 2, threads=2) == -(-int(work) // 2000)
+    work = _distributed.CHUNK_WORK_PER_THREAD
+    # a huge grid: chunks of CHUNK_WORK_PER_THREAD x threads trajectory-steps x dim
+    assert _distributed.default_chunk(10**9, 1000, 2, threads=2) == -(-int(2 * work) // 2000)
+    assert _distributed.default_chunk(10**10, 1000, 2, threads=64) == -(-int(64 * work) // 2000)
     # a grid with little work: four chunks per thread
     assert _distributed.default_chunk(4000, 100, 2, threads=2) == 500
 
