@@ -25,9 +25,12 @@ steps: 5.2e8 trajectory-steps. Measured:
 4. in the default Dask sweep, the compute time of every chunk on its worker
    (Dask's task stream), to separate slower computing from scheduling;
 5. the wall time against the chunk size ``c`` (trajectory-steps per chunk),
-   next to the overhead the model ``o / (o + c t1)`` predicts, and the chunk
-   size at which the overhead drops below 5 %: ``c = 19 o / t1`` (model) and
-   the smallest measured ``c`` within 5 % of the single process.
+   next to the model ``T = W t1 / 2 + (W / c) o`` (the kernel split over the
+   2 workers plus each chunk's overhead, paid in series), and the chunk size
+   at which the overhead drops below 5 %: of a chunk's time,
+   ``o / (o + c t1) < 0.05`` or ``c > 19 o / t1``; of the wall time with 2
+   workers, ``2 o / (c t1) < 0.05`` or ``c > 38 o / t1``; and the smallest
+   measured ``c`` within 5 % of the single process.
 """
 
 import sys
@@ -143,8 +146,9 @@ def main():
         ]
         report(f"sweep on a LocalCluster (2 workers x 1 thread, 2 shared cores), {SIZE} x {SIZE} grid, "
                f"{N_STEPS} steps, kappa = 100, heavy ball: {WORK:.3g} trajectory-steps", rows, ratios)
-        print(f"  chunk size for < 5 % overhead: model 19 o / t1 = {c5_model:.3g} trajectory-steps "
-              f"({c5_model * t1:.3g} s of kernel time per chunk); measured: "
+        print(f"  chunk size for < 5 % overhead: o / (o + c t1) < 5 % of a chunk at c = 19 o / t1 = {c5_model:.3g} "
+              f"trajectory-steps ({c5_model * t1:.3g} s of kernel time); < 5 % of the wall time with 2 workers "
+              f"sharing one scheduler (Amdahl, 2 o / (c t1) < 5 %) at c = 38 o / t1 = {2 * c5_model:.3g}; measured: "
               + (f"{min(within):.3g} trajectory-steps within 5 % of the single process" if within
                  else "no chunk size tried came within 5 % of the single process"))
         print("    chunk (points, trajectory-steps): wall time / single process")

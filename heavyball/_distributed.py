@@ -42,10 +42,12 @@ INSTALL = "pip install 'heavyball-dynamics[dask]'"
 #: ``benchmarks/bench_dask.py``, see docs/performance.md, "Sweeps beyond one
 #: machine").
 CHUNK_WORK_PER_THREAD = 2e8
-#: With the default chunk size, the grid is cut into at least this many chunks
-#: per worker thread when it has enough points, so that chunks of unequal cost
-#: (diverging points stop early) balance out.
-CHUNKS_PER_THREAD = 4
+#: With the default chunk size, a grid too small for chunks of that size is
+#: cut into this many chunks per worker thread: every thread gets work, and
+#: chunks of unequal cost (diverging points stop early) can even out. Not
+#: more: each chunk costs the scheduler about 2.5 ms in series, so the share of
+#: the wall time lost to it grows with ``threads x chunks``.
+CHUNKS_PER_THREAD = 2
 
 _KERNEL_LOCK = threading.Lock()
 

@@ -345,7 +345,7 @@ def sweep(problem, lrs, momenta, *, x0, n_steps, method="heavy_ball", tol=1e-8, 
         rounded up to a multiple of 32 (a kernel block). Default: for Dask,
         ``2e8 x (worker threads) / dim`` trajectory-steps per chunk (the
         scheduler's work per chunk is then a small share of the wall time
-        on any cluster), but at least four chunks per worker thread when
+        on any cluster), but at least two chunks per worker thread when
         the grid is smaller; locally, the whole grid (memory permitting).
 
     Returns

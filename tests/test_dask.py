@@ -160,8 +160,8 @@ def test_default_chunks_aim_at_the_chunk_work_and_keep_every_thread_busy():
     # a huge grid: chunks of CHUNK_WORK_PER_THREAD x threads trajectory-steps x dim
     assert _distributed.default_chunk(10**9, 1000, 2, threads=2) == -(-int(2 * work) // 2000)
     assert _distributed.default_chunk(10**10, 1000, 2, threads=64) == -(-int(64 * work) // 2000)
-    # a grid with little work: four chunks per thread
-    assert _distributed.default_chunk(4000, 100, 2, threads=2) == 500
+    # a grid with little work: two chunks per thread
+    assert _distributed.default_chunk(4000, 100, 2, threads=2) == 1000
 
 
 # ----------------------------------------------------------------------------- CLI
