@@ -39,7 +39,7 @@ import time
 import numba
 import numpy as np
 
-from _common import QUICK, best_times, machine, report
+from _common import QUICK, machine, report
 
 import heavyball as hb
 
@@ -56,6 +56,27 @@ LRS, MOMS = np.linspace(1e-4, 0.005, SIZE), np.linspace(0.9, 0.99, SIZE)
 WORK = SIZE * SIZE * N_STEPS  # trajectory-steps
 
 
+def settled_best_times(contenders, repeats, pause=0.5):
+    """``best_times`` with a pause before each timed call.
+
+    After a parallel Numba kernel returns, its OpenMP threads keep spinning for
+    a while (libgomp's default wait policy) and take CPU from whatever runs
+    next on these 2 cores: a Dask sweep timed right after a local one was 5 to
+    8 % slower than the same sweep timed after another Dask sweep. The pause
+    lets them go to sleep.
+    """
+    for fn in contenders.values():
+        fn()
+    best = {name: float("inf") for name in contenders}
+    for _ in range(repeats):
+        for name, fn in contenders.items():
+            time.sleep(pause)
+            t = time.perf_counter()
+            fn()
+            best[name] = min(best[name], time.perf_counter() - t)
+    return best
+
+
 def big(**kwargs):
     return hb.sweep(Q, LRS, MOMS, x0=[1.0, 1.0], n_steps=N_STEPS, progress=False, **kwargs)
 
@@ -68,7 +89,7 @@ def trivial(client, k):
 
 def per_chunk_overhead(client):
     ks = (1, 50, 200) if QUICK else (1, 100, 400)
-    t = best_times({k: (lambda k=k: trivial(client, k)) for k in ks}, repeats=REPEATS)
+    t = settled_best_times({k: (lambda k=k: trivial(client, k)) for k in ks}, REPEATS)
     slope = (t[ks[2]] - t[ks[1]]) / (ks[2] - ks[1])
     with distributed.get_task_stream(client=client) as stream:
         trivial(client, ks[1])
@@ -115,7 +136,7 @@ def main():
         sizes = [256, 1024, 4096] if QUICK else [256, 1024, 4096, 16384, 65536]
         contenders = {"local": big, "one thread": one_thread, "dask": lambda: big(backend="dask", client=client)}
         contenders.update({c: (lambda c=c: big(backend="dask", client=client, chunk_size=c)) for c in sizes})
-        times = best_times(contenders, repeats=REPEATS)  # interleaved rounds: the load changes alike for all
+        times = settled_best_times(contenders, REPEATS)  # interleaved rounds: the load changes alike for all
         one = times["one thread"]
         t1 = one / WORK
         o, fixed, worker_side = per_chunk_overhead(client)
