@@ -278,7 +278,8 @@ def run_sweep(args):
 
 def _sweep_backend(args):
     """``backend`` and the Dask arguments of ``sweep`` from ``--backend``, ``--scheduler``, ``--workers``."""
-    given = [flag for flag, value in (("--scheduler", args.scheduler), ("--workers", args.workers)) if value is not None]
+    flags = (("--scheduler", args.scheduler), ("--workers", args.workers))
+    given = [flag for flag, value in flags if value is not None]
     if not given and args.backend != "dask":
         return args.backend or "numba", {}
     if given and args.backend not in (None, "dask"):

@@ -210,8 +210,9 @@ def _read_meta(path, raw):
         meta = json.loads(str(raw[()]))
     except ValueError as exc:
         raise ValueError(f"{path!r} is a damaged heavyball sweep file: bad metadata JSON ({exc})") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ValueError(f"{path!r} is not a heavyball sweep file (format {meta.get('format') if isinstance(meta, dict) else None!r})")
+    found = meta.get("format") if isinstance(meta, dict) else None
+    if found != FORMAT:
+        raise ValueError(f"{path!r} is not a heavyball sweep file (format {found!r})")
     version = meta.get("format_version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise ValueError(f"{path!r} is a damaged heavyball sweep file: format version {version!r}")

@@ -90,15 +90,7 @@ def build(problem, params, grid, x0):
         cell_problems = [_problems.get(name, **fixed, **dict(zip(axes, values)))
                          for values in itertools.product(*(c.tolist() for c in axes.values()))]
     else:
-        for attr in ("dim", "value", "grad"):
-            if not hasattr(problem, attr):
-                raise ValueError(f"`problem` must be a registered problem name or have `dim`, `value` and "
-                                 f"`grad`; missing `{attr}`")
-        if params is not None or axes:
-            varied = list(axes) or ["`params`"]
-            raise ValueError(f"`params` and problem-parameter axes ({', '.join(map(str, varied))}) need the "
-                             f"problem by its registered name (one of {', '.join(_problems.names())}), "
-                             f"got a {type(problem).__name__} instance")
+        _check_instance(problem, params, axes)
         name = str(getattr(problem, "name", type(problem).__name__))
         fixed = problem_params(problem)
         cell_problems = [problem]
@@ -109,7 +101,8 @@ def build(problem, params, grid, x0):
     coords = {n: coords[n] for n in names}
     starts = None
     if seeds is not None:
-        starts = _seeded_starts(cell_problems, seeds, x0, names.index(SEED_AXIS), tuple(len(c) for c in coords.values()))
+        shape = tuple(len(c) for c in coords.values())
+        starts = _seeded_starts(cell_problems, seeds, x0, names.index(SEED_AXIS), shape)
         cell_problems = _repeat_along(cell_problems, names, coords)
     return Grid(names, coords, name, fixed, cell_problems, starts)
 
@@ -151,6 +144,18 @@ def _coordinates(name, values):
             raise ValueError(f"`grid[{SEED_AXIS!r}]` must hold integers >= 0, got {values!r}")
         arr = arr.astype(np.int64)
     return arr
+
+
+def _check_instance(problem, params, axes):
+    for attr in ("dim", "value", "grad"):
+        if not hasattr(problem, attr):
+            raise ValueError(f"`problem` must be a registered problem name or have `dim`, `value` and "
+                             f"`grad`; missing `{attr}`")
+    if params is not None or axes:
+        varied = list(axes) or ["`params`"]
+        raise ValueError(f"`params` and problem-parameter axes ({', '.join(map(str, varied))}) need the "
+                         f"problem by its registered name (one of {', '.join(_problems.names())}), "
+                         f"got a {type(problem).__name__} instance")
 
 
 def _named_problem(name, params, axes):
