@@ -182,7 +182,7 @@ def high_dimension(d, n, every):
     what = "every state and its loss" if every == 1 else f"record_every={every}"
     report(f"diagonal quadratic, d = {d:,}, {n} steps, {what}",
            [(f"{k} per coordinate-step", v / unit * 1e9, "ns") for k, v in t.items()],
-           [(f"library / fused Numba loop", t["library"] / t["fused"], lambda r: r <= 1.5)])
+           [("library / fused Numba loop", t["library"] / t["fused"], lambda r: r <= 1.5)])
 
 
 if __name__ == "__main__":

@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 
 from ._kinds import CompiledProblem
-from ._recording import n_records
+from ._recording import first_non_finite, n_records, outcome
 from .system import DampedParticle
-from .trajectory import DIVERGENCE_BOUND, MESSAGES, Trajectory
+from .trajectory import Trajectory
 
 #: The instance fields of a DampedParticle the integrator kernel understands,
 #: with the one value it supports (None: any valid value). A system with any
@@ -182,18 +182,10 @@ def build_trajectory(step_of, ts, xs, vs, ls, count, *, method, step, status, st
     loss is not finite ends the trajectory there (status -1), exactly as in
     the NumPy loops.
     """
-    loss = ls[:count]
-    bad = ~np.isfinite(loss)
-    if bad.any():
-        j = int(np.flatnonzero(bad)[0])
-        status, stop_step, count = -1, int(step_of(j)), j
-        message = f"diverged at step {stop_step}: loss is not finite"
-    elif status == -1:
-        message = f"diverged at step {stop_step}: state not finite or beyond {DIVERGENCE_BOUND:g}"
-    elif status == 1:
-        message = f"{MESSAGES[1]} at step {stop_step}"
-    else:
-        message = MESSAGES[status]
+    j = first_non_finite(ls[:count])
+    if j is not None:
+        count = j
+    status, stop_step, message = outcome(status, stop_step, None if j is None else int(step_of(j)))
     return Trajectory(
         t=_trim(ts, count),
         x=_trim(xs, count),

@@ -62,6 +62,27 @@ class Recorder:
             self.add(k, x, v)
 
 
+def first_non_finite(loss):
+    """Index of the first non-finite loss, or None."""
+    bad = ~np.isfinite(loss)
+    return int(np.flatnonzero(bad)[0]) if bad.any() else None
+
+
+def outcome(status, stop_step, loss_step=None):
+    """Final ``(status, stop_step, message)`` of a run.
+
+    ``loss_step`` is the step of the first recorded state whose loss is not
+    finite (None if there is none): the run then counts as diverged there.
+    """
+    if loss_step is not None:
+        return -1, loss_step, f"diverged at step {loss_step}: loss is not finite"
+    if status == -1:
+        return status, stop_step, f"diverged at step {stop_step}: state not finite or beyond {DIVERGENCE_BOUND:g}"
+    if status == 1:
+        return status, stop_step, f"{MESSAGES[1]} at step {stop_step}"
+    return status, stop_step, MESSAGES[status]
+
+
 def finish(rec, value, *, t0, step, method, status, stop_step, nfev):
     """Build the :class:`Trajectory` from a :class:`Recorder`.
 
@@ -84,19 +105,11 @@ def finish(rec, value, *, t0, step, method, status, stop_step, nfev):
     vs = None if rec.v is None else rec.v[:n]
     with np.errstate(all="ignore"):
         loss = np.asarray(value(xs), dtype=np.float64).reshape(n)
-    bad = ~np.isfinite(loss)
-    if bad.any():
-        j = int(np.flatnonzero(bad)[0])
-        status, stop_step = -1, int(ks[j])
+    j = first_non_finite(loss)
+    if j is not None:
         ks, xs, loss = ks[:j], xs[:j], loss[:j]
         vs = None if vs is None else vs[:j]
-        message = f"diverged at step {stop_step}: loss is not finite"
-    elif status == -1:
-        message = f"diverged at step {stop_step}: state not finite or beyond {DIVERGENCE_BOUND:g}"
-    elif status == 1:
-        message = f"{MESSAGES[1]} at step {stop_step}"
-    else:
-        message = MESSAGES[status]
+    status, stop_step, message = outcome(status, stop_step, None if j is None else int(rec.k[j]))
     return Trajectory(
         t=t0 + step * ks.astype(np.float64),
         x=xs.copy(),

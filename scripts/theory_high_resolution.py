@@ -115,7 +115,7 @@ def main(argv=None):
           + ", ".join(f"{s:g}" for s in steps))
     for method, label in METHODS.items():
         other = "NAG-SC" if method == "heavy_ball" else "heavy ball"
-        names = [f"own high-res ODE", "low-res ODE", f"{other}'s high-res ODE"]
+        names = ["own high-res ODE", "low-res ODE", f"{other}'s high-res ODE"]
         for j, (name, style) in enumerate(zip(names, ("-", ":", "--"))):
             p = slope(steps, table[method][:, j])
             exponents[(method, j)] = p
