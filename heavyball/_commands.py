@@ -255,9 +255,15 @@ def run_sweep(args):
         raise ValueError(f"`--out` must name a .npz file, got {out_path!r}")
     if args.plot is not None and not str(args.plot).lower().endswith((".png", ".pdf", ".svg")):
         raise ValueError(f"`--plot` must name a .png, .pdf or .svg file, got {args.plot!r}")
-    result = sweep(problem, args.lrs, args.momenta, x0=x0, n_steps=args.n_steps, method=args.method,
-                   tol=args.tol, backend=args.backend)
-    _save_sweep(result, out_path)
+    backend, dask_args = _sweep_backend(args)
+    try:
+        result = sweep(problem, args.lrs, args.momenta, x0=x0, n_steps=args.n_steps, method=args.method,
+                       tol=args.tol, backend=backend, **dask_args)
+    except OSError as exc:
+        if args.scheduler is None:
+            raise
+        raise ValueError(f"cannot reach the Dask scheduler at `--scheduler` {args.scheduler}: {exc}") from None
+    result.save(out_path)
     best = result.best()
     out = dict(command="sweep", problem=repr(problem), method=args.method, n_steps=args.n_steps, tol=args.tol,
                backend=result.backend, grid=[len(result.momenta), len(result.lrs)],
@@ -270,20 +276,26 @@ def run_sweep(args):
     return out
 
 
-def _save_sweep(result, path):
-    """Write a SweepResult to ``path`` (.npz): its own ``save`` where it has one, else ``numpy.savez``.
+def _sweep_backend(args):
+    """``backend`` and the Dask arguments of ``sweep`` from ``--backend``, ``--scheduler``, ``--workers``."""
+    flags = (("--scheduler", args.scheduler), ("--workers", args.workers))
+    given = [flag for flag, value in flags if value is not None]
+    if not given and args.backend != "dask":
+        return args.backend or "numba", {}
+    if given and args.backend not in (None, "dask"):
+        raise ValueError(f"`{given[0]}` runs the sweep on Dask: use it with --backend dask or without --backend, "
+                         f"got --backend {args.backend}")
+    if len(given) == 2:
+        raise ValueError("`--scheduler` uses a running cluster and `--workers` starts a local one: give one of them")
+    if args.workers is not None and args.workers < 1:
+        raise ValueError(f"`--workers` must be an integer >= 1, got {args.workers}")
+    from ._distributed import import_distributed
 
-    The arrays keep their dtypes; the metadata are stored as 0-d arrays
-    (``problem_params`` as its ``repr``).
-    """
-    if callable(getattr(result, "save", None)):
-        result.save(path)
-        return
-    arrays = dict(lrs=result.lrs, momenta=result.momenta, final_loss=result.final_loss,
-                  steps_to_tol=result.steps_to_tol, rate=result.rate, diverged=result.diverged)
-    meta = {k: (repr(v) if k == "problem_params" else v) for k, v in result.metadata.items()}
-    with open(path, "wb") as fh:  # exactly at `path`
-        np.savez(fh, **arrays, **{k: np.asarray(v) for k, v in meta.items()})
+    try:
+        import_distributed()
+    except ImportError as exc:
+        raise ValueError(str(exc)) from None
+    return "dask", dict(client=args.scheduler, workers=args.workers)
 
 
 def _plot_sweep(result, problem, path):

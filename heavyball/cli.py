@@ -143,7 +143,8 @@ def _build_parser():
 
     w = sub.add_parser("sweep", help="simulate a grid of (lr, momentum) and save it",
                        description="Run every (lr, momentum) of a grid from x0 at rest (Numba kernels) "
-                       "and save the SweepResult to .npz; --plot draws the measured rate heat-map.")
+                       "and save the SweepResult to .npz (SweepResult.save); --plot draws the measured rate heat-map. "
+                       "--scheduler or --workers run the grid on Dask.")
     _problem_flags(w)
     w.add_argument("--method", default="heavy_ball", choices=("gd", "heavy_ball", "nesterov"))
     w.add_argument("--lrs", type=_grid, required=True, metavar="START:STOP:NUM",
@@ -152,7 +153,13 @@ def _build_parser():
                    help="momenta, linspace (default 0)")
     w.add_argument("--n-steps", type=int, default=500, help="steps per grid point (default 500)")
     w.add_argument("--tol", type=float, default=1e-8, help="relative distance counted as converged")
-    w.add_argument("--backend", default="numba", choices=("numba", "numpy"))
+    w.add_argument("--backend", choices=("numba", "numpy", "dask"),
+                   help="numba (default), numpy, or dask (implied by --scheduler and --workers)")
+    w.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run on the Dask cluster whose scheduler is at ADDRESS, e.g. tcp://10.0.0.5:8786 "
+                   "(needs the dask extra)")
+    w.add_argument("--workers", type=int, metavar="N",
+                   help="run on a Dask LocalCluster of N worker processes, shut down at the end (needs the dask extra)")
     w.add_argument("--plot", metavar="PNG", help="also draw the measured rate heat-map to this file")
     _common(w, out_help="write the SweepResult to this .npz file (default sweep.npz)")
     return parser

@@ -6,25 +6,35 @@ loss, the number of steps to a tolerance, its mean contraction rate and
 whether it diverged (:class:`SweepResult`). The ``"numba"`` backend advances
 blocks of neighbouring grid points together in a parallel compiled kernel
 (:func:`heavyball.kernels.sweep_kernel`); the ``"numpy"`` backend, vectorised
-over the grid, computes the same numbers and is the test oracle.
+over the grid, computes the same numbers and is the test oracle; the
+``"dask"`` backend runs chunks of the grid as tasks on a Dask cluster
+(:mod:`heavyball._distributed`), each chunk with the same compiled kernel.
+
+Extra leading axes (``grid=``: a problem parameter such as the condition
+number, or starting-point seeds, :mod:`heavyball._sweep_grid`) give a
+labelled result; :meth:`SweepResult.save` and :meth:`SweepResult.load` keep
+it in one portable file (:mod:`heavyball._persist`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import sys
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
 from . import _fast
+from . import _sweep_grid
 from . import _validation as _v
 from .trajectory import DIVERGENCE_BOUND
 
 __all__ = ["sweep", "SweepResult", "METHODS", "BACKENDS"]
 
 METHODS = ("gd", "heavy_ball", "nesterov")
-BACKENDS = ("numba", "numpy")
+BACKENDS = ("numba", "numpy", "dask")
 
 #: Smallest normal float64: every ``FLUSH_EVERY`` steps the sweep sets smaller
 #: coordinates of ``x`` and of the momentum buffer to zero (see :func:`sweep`, Notes).
@@ -44,21 +54,26 @@ CHUNK_NUMBERS = 1 << 22
 
 @dataclass
 class SweepResult:
-    """Summary of a learning-rate x momentum sweep.
+    """Summary of a learning-rate x momentum sweep, possibly over extra axes.
+
+    The result arrays have shape ``(len(momenta), len(lrs))`` for a plain
+    sweep; a sweep with ``grid=`` axes puts them first:
+    ``shape = (*grid lengths, len(momenta), len(lrs))``, labelled by
+    :attr:`axes` and :attr:`coords`.
 
     Attributes
     ----------
     lrs : ndarray, shape (L,)
     momenta : ndarray, shape (M,)
-    final_loss : ndarray, shape (M, L)
+    final_loss : ndarray, shape (..., M, L)
         ``L(x_n)``; ``inf`` where diverged.
-    steps_to_tol : ndarray of int64, shape (M, L)
+    steps_to_tol : ndarray of int64, shape (..., M, L)
         First ``k`` in ``0..n`` with ``|x_k - x*| <= tol |x_0 - x*|``; -1 where
         never reached (a run that got there and diverged later keeps its ``k``).
-    rate : ndarray, shape (M, L)
+    rate : ndarray, shape (..., M, L)
         ``(|x_n - x*| / |x_0 - x*|)^(1/n)``; ``inf`` where diverged; 0 where
         the distance underflowed to zero.
-    diverged : ndarray of bool, shape (M, L)
+    diverged : ndarray of bool, shape (..., M, L)
         A coordinate of ``x`` or of the momentum buffer became non-finite or
         exceeded ``divergence_bound`` at some step, or ``L(x_n)`` is not finite.
     method : str
@@ -66,15 +81,25 @@ class SweepResult:
     n_steps : int
     tol : float
     x0 : ndarray, shape (dim,)
+        The ``x0`` argument (see ``starts``).
     problem_name : str
     problem_params : dict
-        The problem's constructor parameters (arrays for quadratics).
+        The problem's constructor parameters (arrays for quadratics); for a
+        problem given by name, the fixed ``params`` (the ``grid`` axes hold
+        the others, and :meth:`sel` adds the selected ones).
     distance : str
         ``"x - x*"`` or, for a problem without a unique minimiser, ``"grad"``:
         what ``|.|`` measures in ``steps_to_tol`` and ``rate``.
     divergence_bound : float
     backend : str
-        The engine that computed the numbers.
+        The engine that computed the numbers: ``"numba"``, ``"numpy"``,
+        ``"dask+numba"`` or ``"dask+numpy"``.
+    grid : dict
+        The extra axes, ``name -> 1-D coordinates``, in array order (empty
+        for a plain sweep).
+    starts : ndarray or None
+        Shape ``(*grid lengths, dim)``: where each run started, when the grid
+        has an ``"x0_seed"`` axis; None when every run started at ``x0``.
 
     Examples
     --------
@@ -91,6 +116,19 @@ class SweepResult:
     [[-1, 172, -1], [150, 55, -1]]
     >>> res.rate.round(3).tolist()  # 0.9 * 2**(-1/400); sqrt(0.5) for complex roots
     [[0.948, 0.898, inf], [0.884, 0.707, inf]]
+
+    A condition-number axis: gradient descent with ``lr = 0.1`` on
+    ``diag(1, kappa)`` multiplies the fast mode by ``1 - 0.1 kappa`` per step:
+    ``kappa = 20`` sits on the edge (the mode flips sign forever) and
+    ``kappa = 30`` diverges (``2^200 > 1e50``), while ``kappa = 5`` reaches the
+    tolerance at step 172 as above:
+
+    >>> res = hb.sweep("quadratic", [0.1], [0.0], x0=[1.0, 1.0], n_steps=200,
+    ...                grid={"kappa": [5.0, 20.0, 30.0]})
+    >>> res.axes, res.shape
+    (('kappa', 'momentum', 'lr'), (3, 1, 1))
+    >>> res.diverged[:, 0, 0].tolist(), res.sel(kappa=5.0).steps_to_tol.tolist()
+    ([False, False, True], [[172]])
     """
 
     lrs: np.ndarray
@@ -108,11 +146,26 @@ class SweepResult:
     distance: str = "x - x*"
     divergence_bound: float = DIVERGENCE_BOUND
     backend: str = "numba"
+    grid: dict = field(default_factory=dict)
+    starts: np.ndarray | None = None
+
+    #: Names of the result arrays, in file order.
+    ARRAYS = ("final_loss", "steps_to_tol", "rate", "diverged")
 
     @property
     def shape(self):
-        """``(len(momenta), len(lrs))``."""
-        return (len(self.momenta), len(self.lrs))
+        """``(*grid lengths, len(momenta), len(lrs))``; ``(len(momenta), len(lrs))`` without a grid."""
+        return tuple(len(c) for c in self.grid.values()) + (len(self.momenta), len(self.lrs))
+
+    @property
+    def axes(self):
+        """Axis names of the result arrays: the ``grid`` axes, then ``"momentum"``, ``"lr"``."""
+        return tuple(self.grid) + _sweep_grid.CORE_AXES
+
+    @property
+    def coords(self):
+        """``axis name -> coordinates`` for every axis of the result arrays."""
+        return {**self.grid, "momentum": self.momenta, "lr": self.lrs}
 
     @property
     def metadata(self):
@@ -127,33 +180,119 @@ class SweepResult:
             "distance": self.distance,
             "divergence_bound": self.divergence_bound,
             "backend": self.backend,
+            "grid": self.grid,
+            "starts": self.starts,
         }
 
+    def sel(self, **coords):
+        """The result at given coordinates of ``grid`` axes (exact match), those axes removed.
+
+        Selecting every ``grid`` axis gives a plain ``(M, L)`` result; a
+        selected problem parameter joins ``problem_params``, so
+        ``problems.get(res.problem_name, **res.problem_params)`` rebuilds the
+        problem of a named-problem sweep.
+
+        Raises
+        ------
+        ValueError
+            For a name that is not a ``grid`` axis or a value not among its coordinates.
+        """
+        index, grid, params = [], {}, dict(self.problem_params)
+        unknown = sorted(set(coords) - set(self.grid))
+        if unknown:
+            raise ValueError(f"`{unknown[0]}` is not a grid axis of this result; grid axes: "
+                             f"{', '.join(self.grid) or '(none)'}")
+        for name, values in self.grid.items():
+            if name not in coords:
+                index.append(slice(None))
+                grid[name] = values
+                continue
+            hit = np.flatnonzero(values == coords[name])
+            if hit.size != 1:
+                raise ValueError(f"`{name}` must be one of {values.tolist()}, got {coords[name]!r}")
+            index.append(int(hit[0]))
+            if name != _sweep_grid.SEED_AXIS:
+                params[name] = values[hit[0]].item()
+        idx = tuple(index)
+        arrays = {name: getattr(self, name)[idx] for name in self.ARRAYS}
+        starts = None if self.starts is None else self.starts[idx]
+        return dataclasses.replace(self, grid=grid, starts=starts, problem_params=params, **arrays)
+
     def best(self):
-        """``(lr, momentum, rate)`` of the smallest rate among the non-diverged points, or None."""
+        """``(lr, momentum, rate)`` of the smallest rate among the non-diverged points, or None.
+
+        Only for a plain ``(M, L)`` result; select a cell of a grid with :meth:`sel` first.
+        """
+        if self.grid:
+            raise ValueError(f"best() needs a (momenta x lrs) result; select the grid axes first, "
+                             f"e.g. res.sel({', '.join(f'{n}=...' for n in self.grid)})")
         rate = np.where(self.diverged, np.inf, self.rate)
         if not np.isfinite(rate).any():
             return None
         i, j = np.unravel_index(int(np.argmin(rate)), rate.shape)
         return float(self.lrs[j]), float(self.momenta[i]), float(rate[i, j])
 
+    def save(self, path):
+        """Write the result to one file exactly at ``path`` (no suffix added), atomically.
+
+        The file is a NumPy ``.npz`` archive without pickles: every array with
+        its dtype and the metadata as JSON (format described in
+        :mod:`heavyball._persist`). It is written to a temporary file in the
+        same directory, synced to disk and renamed over ``path``, so a crash
+        or Ctrl-C leaves either the old file or the new one, never a partial
+        one.
+        """
+        from . import _persist
+
+        _persist.save(self, path)
+
+    @classmethod
+    def load(cls, path):
+        """Read a file written by :meth:`save`; every array and field round-trips exactly.
+
+        Raises
+        ------
+        ValueError
+            If the file is corrupt, truncated, not a heavyball sweep file, or
+            written in a newer format version than this heavyball reads.
+        """
+        from . import _persist
+
+        return _persist.load(cls, path)
+
     def __repr__(self):
-        m, l = self.shape
+        m, l = self.shape[-2:]
+        extra = "".join(f"{len(c)} ({n}) x " for n, c in self.grid.items())
         return (f"SweepResult(method={self.method!r}, problem={self.problem_name!r}, "
-                f"grid={m}x{l} (momenta x lrs), n_steps={self.n_steps}, "
+                f"grid={extra}{m}x{l} (momenta x lrs), n_steps={self.n_steps}, "
                 f"diverged={int(self.diverged.sum())}, backend={self.backend!r})")
 
 
+class _Cell(NamedTuple):
+    """One problem and start of a sweep, with what its runs need (sent to Dask workers as is)."""
+
+    problem: object
+    cp: object  # CompiledProblem or None
+    x0: np.ndarray
+    xstar: np.ndarray
+    use_grad: bool
+    d0: float
+    scale: float
+    thr2: float
+
+
 def sweep(problem, lrs, momenta, *, x0, n_steps, method="heavy_ball", tol=1e-8, backend="numba",
-          progress=None):
+          progress=None, params=None, grid=None, client=None, workers=None, chunk_size=None):
     r"""Run an optimiser at every point of a learning-rate x momentum grid.
 
     Parameters
     ----------
-    problem : Problem
+    problem : Problem or str
         Anything with ``dim``, ``value`` and ``grad`` (broadcasting over
-        leading axes). Built-in problems run in the compiled kernel; others
-        use the NumPy backend whatever ``backend`` says.
+        leading axes), or the name of a registered problem
+        (:func:`heavyball.problems.names`), built with ``params``. Built-in
+        problems run in the compiled kernel; others use the NumPy backend
+        whatever ``backend`` says.
     lrs : array_like, shape (L,)
         Learning rates, ``>= 0``.
     momenta : array_like, shape (M,)
@@ -170,22 +309,58 @@ def sweep(problem, lrs, momenta, *, x0, n_steps, method="heavy_ball", tol=1e-8, 
     tol : float > 0
         Relative tolerance of ``steps_to_tol``; ``tol |x_0 - x*|`` must be at
         least ``1e-300``.
-    backend : {"numba", "numpy"}
+    backend : {"numba", "numpy", "dask"}
         ``"numpy"`` (vectorised over the grid) gives the same numbers.
+        ``"dask"`` runs chunks of the grid as tasks on a Dask cluster (the
+        optional extra ``dask``), each with the kernel of ``"numba"``, and
+        gives bit-identical results.
     progress : bool or None
         Show a progress bar (tqdm, on stderr). None: only for a long sweep
         (more than about a second of work) when stderr is a terminal.
+    params : dict, optional
+        Constructor parameters of a problem given by name, e.g.
+        ``{"dim": 5}`` for ``"quadratic"``.
+    grid : dict, optional
+        Extra axes, ``name -> 1-D values``, placed first in the result in the
+        order given. A name is a constructor parameter of the problem given
+        by name (``"kappa"`` for ``"quadratic"``; each value builds a problem
+        with ``problems.get(problem, **params, name=value)``), or
+        ``"x0_seed"``: integer seeds, each drawing a start at the distance of
+        ``x0`` from the minimiser in a random direction,
+        ``x* + |x0 - x*| z / |z|`` with
+        ``z = numpy.random.default_rng(seed).standard_normal(dim)``.
+    client : distributed.Client or str, optional
+        For ``backend="dask"``: the client of the cluster to use, or a
+        scheduler address to connect to (closed afterwards). None: the
+        current default client if there is one, else a private
+        ``LocalCluster`` (one single-threaded worker process per core, or
+        ``workers``) started for this call and shut down before it returns,
+        also on error or Ctrl-C.
+    workers : int >= 1, optional
+        For ``backend="dask"`` without ``client``: start a private
+        ``LocalCluster`` of this many worker processes (even when a
+        default client exists).
+    chunk_size : int >= 1, optional
+        Grid points per chunk (a Dask task, or a step of the progress bar),
+        rounded up to a multiple of 32 (a kernel block). Default: for Dask,
+        ``2e8 x (worker threads) / dim`` trajectory-steps per chunk (the
+        scheduler's work per chunk is then a small share of the wall time
+        on any cluster), but at least two chunks per worker thread when
+        the grid is smaller; locally, the whole grid (memory permitting).
 
     Returns
     -------
     SweepResult
-        Arrays of shape ``(len(momenta), len(lrs))``.
+        Arrays of shape ``(len(momenta), len(lrs))``, or
+        ``(*grid lengths, len(momenta), len(lrs))`` with ``grid``.
 
     Raises
     ------
     ValueError
         For a bad argument, or an ``x0`` at which ``|x_0 - x*|`` (or
         ``|grad L(x_0)|``) is 0 or not finite, since the rate is then undefined.
+    ImportError
+        For ``backend="dask"`` without ``dask.distributed`` installed.
 
     Notes
     -----
@@ -209,6 +384,13 @@ def sweep(problem, lrs, momenta, *, x0, n_steps, method="heavy_ball", tol=1e-8, 
     rate below ``(2.2e-308 / |x_0 - x*|)^(1/n)`` is not representable in
     float64 either way.
 
+    Each grid point is computed independently of the others (the kernel's
+    blocks of 32 points never mix their lanes), so splitting the grid into
+    chunks, locally or on Dask workers, does not change a bit of the result
+    as long as every process runs the same NumPy and Numba on the same
+    kind of CPU (NumPy picks its SIMD routines by CPU; the Dask backend
+    checks the versions, not the CPU).
+
     Examples
     --------
     >>> import numpy as np, heavyball as hb
@@ -220,42 +402,65 @@ def sweep(problem, lrs, momenta, *, x0, n_steps, method="heavy_ball", tol=1e-8, 
     >>> lr, momentum, rate = res.best()
     >>> bool(rate < 0.9)
     True
+
+    Seeds as an extra axis: the start keeps its distance ``sqrt 2`` from
+    ``x* = 0`` and changes direction.
+
+    >>> res = hb.sweep("quadratic", [0.01], [0.9], x0=[1.0, 1.0], n_steps=100,
+    ...                params={"kappa": 100.0}, grid={"x0_seed": [0, 1, 2]})
+    >>> res.shape, np.linalg.norm(res.starts, axis=1).round(12).tolist()
+    ((3, 1, 1), [1.414213562373, 1.414213562373, 1.414213562373])
     """
-    args = _validate(problem, lrs, momenta, x0, n_steps, method, tol, backend, progress)
-    lrs, momenta, x0, n, tol = args
-    xstar = getattr(problem, "minimizer", None)
-    use_grad = xstar is None
-    xstar = np.zeros(problem.dim) if use_grad else np.ascontiguousarray(xstar, dtype=np.float64)
-    d0 = _start_distance(problem, x0, xstar, use_grad)
-    scale, thr2 = _tolerance_scale(tol, d0)
+    lrs, momenta, x0, n, tol, chunk = _validate(problem, lrs, momenta, x0, n_steps, method, tol, backend,
+                                                progress, client, workers, chunk_size)
+    g = _sweep_grid.build(problem, params, grid, x0)
+    starts = None if g.starts is None else g.starts.reshape(len(g.problems), -1)
+    cells = [_cell(p, x0 if starts is None else starts[i], tol, backend, g.label(i))
+             for i, p in enumerate(g.problems)]
+    if len({c.use_grad for c in cells}) > 1:
+        raise ValueError("the grid mixes problems with and without a known minimiser, whose `steps_to_tol` and "
+                         "`rate` measure different distances (|x - x*| and |grad L|); sweep them separately")
+    engine = "numba" if cells[0].cp is not None else "numpy"
     run_momenta = np.zeros(1) if method == "gd" else momenta
-    cp = _fast.compiled_problem(problem) if backend == "numba" else None
-    engine = "numba" if cp is not None else "numpy"
-    n_pts = len(run_momenta) * len(lrs)
-    show = _show_progress(progress, n_pts * n * problem.dim, engine)
-    steps, dead, loss, rate = _run_grid(problem, cp, method, x0, xstar, use_grad, scale, thr2, lrs,
-                                        run_momenta, n, d0, show)
-    shape = (len(run_momenta), len(lrs))
-    arrays = [a.reshape(shape) for a in (loss, steps, rate, dead)]
+    common = (method, lrs, run_momenta, n)
+    total = len(cells) * len(run_momenta) * len(lrs)
+    dim = cells[0].x0.shape[0]
+    show = _show_progress(progress, total * n * dim, engine)
+    if backend == "dask":
+        from . import _distributed
+
+        flat = _distributed.run(cells, common, total, client=client, workers=workers, chunk_size=chunk, show=show)
+        engine = "dask+" + engine
+    else:
+        flat = _run_local(cells, common, total, chunk, show)
+    shape = g.shape + (len(run_momenta), len(lrs))
+    arrays = [a.reshape(shape) for a in flat]
     if method == "gd":
-        arrays = [np.repeat(a, len(momenta), axis=0) for a in arrays]
+        arrays = [np.repeat(a, len(momenta), axis=-2) for a in arrays]
+    first = cells[0]
     return SweepResult(
-        lrs=lrs, momenta=momenta, final_loss=arrays[0], steps_to_tol=arrays[1], rate=arrays[2],
-        diverged=arrays[3], method=method, n_steps=n, tol=tol, x0=x0,
-        problem_name=str(getattr(problem, "name", type(problem).__name__)),
-        problem_params=_problem_params(problem), distance="grad" if use_grad else "x - x*",
-        backend=engine,
+        lrs=lrs, momenta=momenta, final_loss=arrays[2], steps_to_tol=arrays[0], rate=arrays[3],
+        diverged=arrays[1], method=method, n_steps=n, tol=tol, x0=x0, problem_name=g.problem_name,
+        problem_params=g.fixed, distance="grad" if first.use_grad else "x - x*", backend=engine,
+        grid=g.coords, starts=g.starts,
     )
 
 
-def _validate(problem, lrs, momenta, x0, n_steps, method, tol, backend, progress):
-    for attr in ("dim", "value", "grad"):
-        if not hasattr(problem, attr):
-            raise ValueError(f"`problem` must have `dim`, `value` and `grad`; missing `{attr}`")
+def _validate(problem, lrs, momenta, x0, n_steps, method, tol, backend, progress, client, workers, chunk_size):
     _v.choice("method", method, METHODS)
     _v.choice("backend", backend, BACKENDS)
     if progress not in (None, True, False):
         raise ValueError(f"`progress` must be None, True or False, got {progress!r}")
+    if backend != "dask":
+        for name, value in (("client", client), ("workers", workers)):
+            if value is not None:
+                raise ValueError(f"`{name}` is used only by backend='dask', got backend={backend!r}")
+    if workers is not None:
+        workers = _v.integer("workers", workers, low=1)
+        if client is not None:
+            raise ValueError("`workers` starts a private LocalCluster: give either `workers` or `client`, not both")
+    if chunk_size is not None:
+        chunk_size = _v.integer("chunk_size", chunk_size, low=1)
     grids = []
     for name, values in (("lrs", lrs), ("momenta", momenta)):
         arr = _v.vector(name, values)
@@ -265,10 +470,27 @@ def _validate(problem, lrs, momenta, x0, n_steps, method, tol, backend, progress
             bad = float(arr[np.flatnonzero(arr < 0)[0]])
             raise ValueError(f"`{name}` must be >= 0, got {bad!r}")
         grids.append(arr)
-    x0 = _v.vector("x0", x0, problem.dim)
+    x0 = _v.vector("x0", x0, getattr(problem, "dim", None))
     n = _v.integer("n_steps", n_steps, low=1)
     tol = _v.real("tol", tol, low=0.0, low_open=True)
-    return grids[0], grids[1], x0, n, tol
+    return grids[0], grids[1], x0, n, tol, chunk_size
+
+
+def _cell(problem, x0, tol, backend, label):
+    """Check ``x0`` and ``tol`` against one problem of the grid; what its runs need."""
+    try:
+        x0 = _v.vector("x0", x0, problem.dim)
+        xstar = getattr(problem, "minimizer", None)
+        use_grad = xstar is None
+        xstar = np.zeros(problem.dim) if use_grad else np.ascontiguousarray(xstar, dtype=np.float64)
+        d0 = _start_distance(problem, x0, xstar, use_grad)
+        scale, thr2 = _tolerance_scale(tol, d0)
+    except ValueError as exc:
+        if not label:
+            raise
+        raise ValueError(f"at {label}: {exc}") from None
+    cp = None if backend == "numpy" else _fast.compiled_problem(problem)
+    return _Cell(problem, cp, x0, xstar, use_grad, d0, scale, thr2)
 
 
 def _start_distance(problem, x0, xstar, use_grad):
@@ -309,11 +531,6 @@ def _norms(e):
     return out
 
 
-def _problem_params(problem):
-    params = getattr(problem, "_params", None)
-    return dict(params()) if callable(params) else {}
-
-
 def _show_progress(progress, work, engine):
     if progress is not None:
         return progress
@@ -329,33 +546,65 @@ def _chunk_size(n_pts, dim, show):
     return size if size == n_pts else -(-size // LANES) * LANES
 
 
-def _run_grid(problem, cp, method, x0, xstar, use_grad, scale, thr2, lrs, momenta, n, d0, show):
-    """Run every grid point in chunks; returns flat ``steps, diverged, final_loss, rate``."""
-    n_pts = len(momenta) * len(lrs)
-    steps = np.empty(n_pts, dtype=np.int64)
-    dead = np.empty(n_pts, dtype=np.bool_)
-    loss = np.empty(n_pts)
-    rate = np.empty(n_pts)
-    size = _chunk_size(n_pts, problem.dim, show)
-    bar = _bar(n_pts, show)
+def round_chunk(size, total, dim):
+    """A requested chunk size capped by memory and rounded up to whole kernel blocks."""
+    from .kernels import LANES
+
+    size = min(size, max(LANES, CHUNK_NUMBERS // max(dim, 1)))
+    return total if size >= total else -(-size // LANES) * LANES
+
+
+def pieces(g0, g1, n_pts):
+    """Split the flat range ``[g0, g1)`` of a grid of cells of ``n_pts`` points: ``[(cell, p0, p1)]``."""
+    out = []
+    g = g0
+    while g < g1:
+        c, p0 = divmod(g, n_pts)
+        p1 = min(n_pts, p0 + g1 - g)
+        out.append((c, p0, p1))
+        g += p1 - p0
+    return out
+
+
+def empty_outputs(size):
+    """``steps, dead, final_loss, rate`` for ``size`` points."""
+    return (np.empty(size, dtype=np.int64), np.empty(size, dtype=np.bool_), np.empty(size), np.empty(size))
+
+
+def run_piece(cell, common, p0, p1, steps, dead, loss, rate):
+    """Run points ``p0:p1`` of one cell, writing into the four output arrays (each of length ``p1 - p0``)."""
+    method, lrs, momenta, n = common
+    if cell.cp is not None:
+        xf = _numba_chunk(cell.cp, method, cell.x0, cell.xstar, cell.use_grad, cell.scale, cell.thr2, lrs,
+                          momenta, n, p0, p1, steps, dead)
+    else:
+        pts = np.arange(p0, p1)
+        lr, mom = lrs[pts % len(lrs)], momenta[pts // len(lrs)]
+        st, dd, xf = numpy_chunk(cell.problem, method, cell.x0, cell.xstar, cell.use_grad, cell.scale, cell.thr2,
+                                 lr, mom, n)
+        steps[:], dead[:] = st, dd
+    loss[:], rate[:] = _summarise(cell.problem, xf, dead, cell.xstar, cell.use_grad, cell.d0, n)
+
+
+def _run_local(cells, common, total, chunk, show):
+    """Run every grid point in this process, in chunks; returns flat ``steps, dead, final_loss, rate``."""
+    _, lrs, momenta, _ = common
+    n_pts = len(lrs) * len(momenta)
+    dim = cells[0].x0.shape[0]
+    out = empty_outputs(total)
+    size = _chunk_size(total, dim, show) if chunk is None else round_chunk(chunk, total, dim)
+    bar = _bar(total, show)
     try:
-        for p0 in range(0, n_pts, size):
-            p1 = min(n_pts, p0 + size)
-            if cp is not None:
-                xf = _numba_chunk(cp, method, x0, xstar, use_grad, scale, thr2, lrs, momenta, n,
-                                  p0, p1, steps[p0:p1], dead[p0:p1])
-            else:
-                pts = np.arange(p0, p1)
-                lr, mom = lrs[pts % len(lrs)], momenta[pts // len(lrs)]
-                st, dd, xf = numpy_chunk(problem, method, x0, xstar, use_grad, scale, thr2, lr, mom, n)
-                steps[p0:p1], dead[p0:p1] = st, dd
-            loss[p0:p1], rate[p0:p1] = _summarise(problem, xf, dead[p0:p1], xstar, use_grad, d0, n)
+        for g0 in range(0, total, size):
+            for c, p0, p1 in pieces(g0, min(total, g0 + size), n_pts):
+                a = c * n_pts
+                run_piece(cells[c], common, p0, p1, *(o[a + p0:a + p1] for o in out))
             if bar is not None:
-                bar.update(p1 - p0)
+                bar.update(min(total, g0 + size) - g0)
     finally:
         if bar is not None:
             bar.close()
-    return steps, dead, loss, rate
+    return out
 
 
 def _bar(total, show):

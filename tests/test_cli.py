@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from heavyball import cli
+from heavyball import SweepResult, cli
 from tests import oracles
 
 COMMANDS = ["tour", "simulate", "optimize", "map", "spectrum", "sweep"]
@@ -247,10 +247,10 @@ def test_sweep_writes_npz_and_plot_and_reports_the_best_point(capsys, tmp_path):
     assert r["best"]["rate"] == pytest.approx(rate[i, j], rel=1e-10)
     assert r["grid"] == [4, 7] and r["diverged"] == int(np.sum(~np.isfinite(rate)))
     assert r["written"] == [str(npz), str(png)] and png.read_bytes()[:4] == b"\x89PNG"
-    saved = np.load(npz)
-    np.testing.assert_allclose(np.where(saved["diverged"], np.inf, saved["rate"]), rate, rtol=1e-10)
-    assert saved["steps_to_tol"].dtype == np.int64 and saved["diverged"].dtype == bool
-    assert str(saved["method"]) == "heavy_ball" and int(saved["n_steps"]) == 150
+    saved = SweepResult.load(npz)  # the CLI saves through SweepResult.save
+    np.testing.assert_allclose(np.where(saved.diverged, np.inf, saved.rate), rate, rtol=1e-10)
+    assert saved.steps_to_tol.dtype == np.int64 and saved.diverged.dtype == bool
+    assert saved.method == "heavy_ball" and saved.n_steps == 150
     assert cli.main(["sweep", "--kappa", "100", "--lrs", "log:0.001:0.01:3", "--n-steps", "20",
                      "--backend", "numpy", "--out", str(npz)]) == 0
     assert "1 momenta x 3 learning rates" in capsys.readouterr().out
