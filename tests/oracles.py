@@ -75,3 +75,32 @@ def rel_err(a, b):
     """Max absolute difference relative to the scale of the iterates."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     return float(np.max(np.abs(a - b)) / max(1.0, np.max(np.abs(b))))
+
+
+def check_derivatives(problem, points, eps=1e-6):
+    """Gradient and Hessian of ``problem`` against central differences at each point.
+
+    Central differences err by ~eps^2 |f'''| + 1e-16 |f| / eps, well below 1e-6 of the
+    scale of the derivatives for the smooth test problems.
+    """
+    eye = np.eye(problem.dim)
+    for x in points:
+        fd_g = np.array([(problem.value(x + eps * e) - problem.value(x - eps * e)) / (2 * eps) for e in eye])
+        fd_h = np.array([(problem.grad(x + eps * e) - problem.grad(x - eps * e)) / (2 * eps) for e in eye])
+        g, H = problem.grad(x), problem.hessian(x)
+        scale = 1.0 + np.max(np.abs(H)) + np.max(np.abs(g))
+        np.testing.assert_allclose(g, fd_g, atol=1e-6 * scale)
+        np.testing.assert_allclose(H, fd_h.T, atol=1e-6 * scale)
+        np.testing.assert_allclose(H, H.T, atol=1e-12 * scale)
+
+
+def check_broadcast(problem, x):
+    """``value``/``grad``/``hessian`` on a batch ``x`` of shape (a, b, dim) equal point-by-point calls."""
+    a, b = x.shape[:2]
+    vals, grads, hess = problem.value(x), problem.grad(x), problem.hessian(x)
+    assert vals.shape == (a, b) and grads.shape == x.shape and hess.shape == (a, b, problem.dim, problem.dim)
+    for i in range(a):
+        for j in range(b):
+            np.testing.assert_allclose(vals[i, j], float(problem.value(x[i, j])), rtol=1e-13, atol=1e-13)
+            np.testing.assert_allclose(grads[i, j], problem.grad(x[i, j]), rtol=1e-13, atol=1e-13)
+            np.testing.assert_allclose(hess[i, j], problem.hessian(x[i, j]), rtol=1e-13, atol=1e-13)

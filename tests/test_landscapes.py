@@ -9,6 +9,8 @@ import heavyball as hb
 from heavyball import problems
 from heavyball.landscapes import DriftingQuadratic, LeastSquares, Ravine, SharpFlatMinima, SparseLeastSquares
 
+from .oracles import check_broadcast, check_derivatives
+
 ALL = [
     Ravine(),
     Ravine(steep=50.0, shallow=0.5),
@@ -23,29 +25,12 @@ ALL = [
 
 @pytest.mark.parametrize("problem", ALL, ids=lambda p: repr(p)[:50])
 def test_gradient_and_hessian_match_central_differences(problem, rng):
-    eps = 1e-6
-    for x in rng.uniform(-1.7, 1.7, size=(5, problem.dim)):
-        eye = np.eye(problem.dim)
-        fd_g = np.array([(problem.value(x + eps * e) - problem.value(x - eps * e)) / (2 * eps) for e in eye])
-        fd_h = np.array([(problem.grad(x + eps * e) - problem.grad(x - eps * e)) / (2 * eps) for e in eye])
-        H = problem.hessian(x)
-        scale = 1.0 + np.max(np.abs(H)) + np.max(np.abs(problem.grad(x)))
-        # central differences: error ~ eps^2 |f'''| + rounding |f| 1e-16 / eps, well below 1e-6 scale
-        np.testing.assert_allclose(problem.grad(x), fd_g, atol=1e-6 * scale)
-        np.testing.assert_allclose(H, fd_h.T, atol=1e-6 * scale)
-        np.testing.assert_allclose(H, H.T, atol=1e-12 * scale)
+    check_derivatives(problem, rng.uniform(-1.7, 1.7, size=(5, problem.dim)))
 
 
 @pytest.mark.parametrize("problem", ALL, ids=lambda p: repr(p)[:50])
 def test_value_grad_hessian_broadcast_over_leading_axes(problem, rng):
-    x = rng.uniform(-1.5, 1.5, size=(3, 2, problem.dim))
-    v, g, H = problem.value(x), problem.grad(x), problem.hessian(x)
-    assert v.shape == (3, 2) and g.shape == x.shape and H.shape == (3, 2, problem.dim, problem.dim)
-    for i in range(3):
-        for j in range(2):
-            assert v[i, j] == pytest.approx(float(problem.value(x[i, j])), rel=1e-13, abs=1e-13)
-            np.testing.assert_allclose(g[i, j], problem.grad(x[i, j]), rtol=1e-13, atol=1e-13)
-            np.testing.assert_allclose(H[i, j], problem.hessian(x[i, j]), rtol=1e-13, atol=1e-13)
+    check_broadcast(problem, rng.uniform(-1.5, 1.5, size=(3, 2, problem.dim)))
 
 
 def test_ravine_default_is_the_course_pages_function():

@@ -4,6 +4,8 @@ import pytest
 import heavyball as hb
 from heavyball import problems
 
+from .oracles import check_broadcast, check_derivatives
+
 ALL = [
     hb.Quadratic([[3.0, 1.0], [1.0, 2.0]], b=[1.0, -1.0], c=0.5),
     hb.Quadratic.diagonal([1.0, 4.0, 9.0], b=[1.0, 0.0, 2.0]),
@@ -26,28 +28,12 @@ def _points(problem, rng, n=5):
 
 @pytest.mark.parametrize("problem", ALL, ids=lambda p: repr(p)[:40])
 def test_gradient_and_hessian_match_central_differences(problem, rng):
-    eps = 1e-6
-    for x in _points(problem, rng):
-        eye = np.eye(problem.dim)
-        fd_grad = np.array([(problem.value(x + eps * e) - problem.value(x - eps * e)) / (2 * eps) for e in eye])
-        fd_hess = np.array([(problem.grad(x + eps * e) - problem.grad(x - eps * e)) / (2 * eps) for e in eye])
-        g, H = problem.grad(x), problem.hessian(x)
-        scale = 1.0 + np.max(np.abs(H))
-        np.testing.assert_allclose(g, fd_grad, atol=1e-6 * scale)
-        np.testing.assert_allclose(H, fd_hess.T, atol=1e-6 * scale)
-        np.testing.assert_allclose(H, H.T, atol=1e-12 * scale)
+    check_derivatives(problem, _points(problem, rng))
 
 
 @pytest.mark.parametrize("problem", ALL, ids=lambda p: repr(p)[:40])
 def test_value_grad_hessian_broadcast_over_leading_axes(problem, rng):
-    x = rng.uniform(-1.5, 1.5, size=(3, 4, problem.dim))
-    vals, grads, hess = problem.value(x), problem.grad(x), problem.hessian(x)
-    assert vals.shape == (3, 4) and grads.shape == x.shape and hess.shape == (3, 4, problem.dim, problem.dim)
-    for i in range(3):
-        for j in range(4):
-            assert vals[i, j] == pytest.approx(float(problem.value(x[i, j])), rel=1e-13, abs=1e-13)
-            np.testing.assert_allclose(grads[i, j], problem.grad(x[i, j]), rtol=1e-13, atol=1e-13)
-            np.testing.assert_allclose(hess[i, j], problem.hessian(x[i, j]), rtol=1e-13, atol=1e-13)
+    check_broadcast(problem, rng.uniform(-1.5, 1.5, size=(3, 4, problem.dim)))
 
 
 @pytest.mark.parametrize("problem", ALL, ids=lambda p: repr(p)[:40])
