@@ -84,6 +84,10 @@ class Ravine(Quadratic):
         self._finish(None, 0.0)
         self.steep, self.shallow = steep, shallow
 
+    def compiled(self):
+        """The diagonal quadratic's compiled form: the ravine keeps its formulas."""
+        return self._compiled_form()
+
     def _params(self):
         return {"steep": self.steep, "shallow": self.shallow}
 

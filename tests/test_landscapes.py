@@ -182,3 +182,14 @@ def test_registry_builds_every_scenario_by_name():
     assert problems.get("least_squares", dim=3, n_samples=20).dim == 3
     with pytest.raises(ValueError, match="bad parameters"):
         problems.get("ravine", kappa=3)
+
+
+def test_ravine_runs_on_the_compiled_path_with_the_numpy_loops_numbers():
+    from heavyball import _fast
+
+    from .test_kernels import _numpy_optimize, assert_same
+
+    r, opt = Ravine(), hb.SGD(0.005, momentum=0.9)
+    assert _fast.optimize_supported(r, opt) is not None
+    assert_same(hb.optimize(r, opt, [1.0, 1.0], n_steps=200), _numpy_optimize(r, opt, [1.0, 1.0], n_steps=200),
+                exact=True)
