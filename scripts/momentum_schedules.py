@@ -30,6 +30,7 @@ except ImportError:  # run from a clone without installing it: use the repositor
 
 import heavyball as hb  # noqa: E402
 from heavyball import plotting, schedules  # noqa: E402
+from heavyball.diagnostics import steps_to_tolerance  # noqa: E402
 
 TOL = 1e-6
 
@@ -56,12 +57,6 @@ def run_all(n_steps):
     return problem, out
 
 
-def steps_to_tol(problem, traj, tol=TOL):
-    d = np.linalg.norm(traj.x - problem.minimizer, axis=1)
-    hit = np.flatnonzero(d <= tol * d[0])
-    return int(hit[0]) if hit.size else None
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=".", help="directory for the figure (default .)")
@@ -77,8 +72,8 @@ def main(argv=None):
     top.set_xlabel("")
     print(f"{'schedule':<40} steps to |x - x*| <= 1e-6 |x0 - x*|")
     for i, (label, (mom, sched, restart)) in enumerate(variants().items()):
-        k = steps_to_tol(problem, runs[label])
-        print(f"{label:<40} {k if k is not None else f'> {n}'}")
+        k = steps_to_tolerance(runs[label], TOL, minimizer=problem.minimizer)
+        print(f"{label:<40} {k if k >= 0 else f'> {n}'}")
         values = np.full(n, mom) if sched is None else np.array([sched(j) for j in range(n)])
         st = dict(color=("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00")[i],
                   linestyle=("-", "--", "-.", ":", (0, (5, 1)))[i])

@@ -17,7 +17,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
 
 try:
     import heavyball  # noqa: F401
@@ -26,6 +25,7 @@ except ImportError:  # run from a clone without installing it: use the repositor
 
 import heavyball as hb  # noqa: E402
 from heavyball import plotting, spectral  # noqa: E402
+from heavyball.diagnostics import steps_to_tolerance  # noqa: E402
 
 X0 = (1.0, 1.0)
 TOL = 1e-6
@@ -47,12 +47,6 @@ def runs(n_steps):
     return ravine, out
 
 
-def steps_to_tol(traj, tol=TOL):
-    d = np.linalg.norm(traj.x, axis=1)  # x* = 0
-    hit = np.flatnonzero(d <= tol * d[0])
-    return int(hit[0]) if hit.size else None
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=".", help="directory for the figure (default .)")
@@ -62,9 +56,9 @@ def main(argv=None):
     ravine, data = runs(n)
     print(f"{'method':<24} {'rate':>8} {'steps to 1e-6':>14}   first steps of x (the steep coordinate)")
     for label, (traj, rate) in data.items():
-        k = steps_to_tol(traj)
+        k = steps_to_tolerance(traj, TOL, minimizer=ravine.minimizer)
         first = ", ".join(f"{v:+.3f}" for v in traj.x[:5, 0])
-        print(f"{label:<24} {rate:8.4f} {k if k is not None else f'> {n}':>14}   {first}")
+        print(f"{label:<24} {rate:8.4f} {k if k >= 0 else f'> {n}':>14}   {first}")
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.4), layout="constrained")
     trajs = {label: traj for label, (traj, _) in data.items()}
     short = {label: hb.Trajectory(t=t.t[:61], x=t.x[:61], v=None, loss=t.loss[:61], method=t.method, step=t.step,
