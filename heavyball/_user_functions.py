@@ -65,7 +65,7 @@ def checked_call(fn, x, want, vectorized, role, name):
         raise ValueError(f"{_label(role, name)} raised {type(err).__name__} at x = {_show(x)}: {err}") from err
     if type(out) is np.ndarray and out.dtype == np.float64 and out.shape == want:
         arr = out
-    elif type(out) is float and want == ():
+    elif want == () and isinstance(out, float):  # a Python float or a NumPy float64 scalar
         if out != out:
             _refuse_nan(np.float64(out), x, want, role, name)
         return np.float64(out)

@@ -6,9 +6,11 @@ Every problem has ``dim``, ``value(x)``, ``grad(x)``, ``hessian(x)``,
 broadcast over the leading axes, so a whole contour grid is one call;
 ``hessian`` returns shape ``(..., dim, dim)``. All derivatives are analytic.
 
-A user-defined landscape is any object with ``dim``, ``value`` and ``grad``
-(see :class:`CustomProblem`); it runs through the same API on a slower,
-pure-Python path.
+A user-defined landscape is any object with ``dim``, ``value`` and ``grad``;
+:class:`CustomProblem` wraps a user's functions, checks every result they
+return (:mod:`heavyball._user_functions`) and, with ``vectorized=True``,
+evaluates a batch of points in one call. It runs through the same API on the
+NumPy (pure-Python) paths.
 """
 
 from __future__ import annotations
