@@ -178,13 +178,15 @@ def _initial_state(system, x0, v0):
 def _to_trajectory(system, sol, method, nfev):
     n = system.dim
     y = sol.y.T
+    finite = np.all(np.isfinite(y), axis=1)  # every evaluation was checked; this guards the interpolant
+    y, t = y[finite], sol.t[finite]
     x = y[:, :n].copy()
     v = None if system.mass == 0.0 else y[:, n:].copy()
     with np.errstate(all="ignore"):
-        loss = np.asarray(system.problem.value(x), dtype=np.float64).reshape(len(sol.t))
-    if sol.status < 0:
+        loss = np.asarray(system.problem.value(x), dtype=np.float64).reshape(len(t))
+    if sol.status < 0 or not finite.all():
         status, message = -1, f"solve_ivp failed: {sol.message}"
     else:
         status, message = 0, "all steps done"
-    return Trajectory(t=sol.t, x=x, v=v, loss=loss, method=method, step=None,
+    return Trajectory(t=t, x=x, v=v, loss=loss, method=method, step=None,
                       status=status, message=message, nfev=int(nfev))
