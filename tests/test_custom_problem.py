@@ -230,7 +230,8 @@ def test_a_function_that_raises_is_named_and_chained(where):
     def grad(x):
         raise ZeroDivisionError("my bug")
 
-    with pytest.raises(ValueError, match=r"`grad` of problem 'quirky' raised ZeroDivisionError at x = .*: my bug") as err:
+    expect = r"`grad` of problem 'quirky' raised ZeroDivisionError at x = .*: my bug"
+    with pytest.raises(ValueError, match=expect) as err:
         run_everywhere(hb.CustomProblem(2, well_value, grad, name="quirky"), where)
     assert isinstance(err.value.__cause__, ZeroDivisionError)
 
