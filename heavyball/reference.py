@@ -37,8 +37,19 @@ def solve_reference(system, x0, v0=None, *, t_span, t_eval=None, method="DOP853"
     -------
     Trajectory
         ``step`` is None, ``nfev`` counts right-hand-side (gradient)
-        evaluations. Status -1 when the solver fails or the state leaves
-        :data:`~heavyball.trajectory.DIVERGENCE_BOUND` (a terminal event).
+        evaluations. Status -1 when the solver fails, when an accepted state
+        leaves :data:`~heavyball.trajectory.DIVERGENCE_BOUND`, or when the
+        right-hand side is not finite (an overflowing gradient, a NaN from a
+        problem that is not a :class:`~heavyball.problems.CustomProblem`);
+        the message says where. A stopped run ignores ``t_eval``: its arrays
+        hold the solver's accepted steps up to the last state inside the bound.
+
+    Notes
+    -----
+    ``solve_ivp`` does not stop on its own when the right-hand side turns NaN
+    or infinite: its step-size control can shrink the step without end
+    (issue 17). So every evaluation is checked, and the state after every
+    accepted step is compared with the bound; either stops the run at once.
 
     Examples
     --------
@@ -62,14 +73,84 @@ def solve_reference(system, x0, v0=None, *, t_span, t_eval=None, method="DOP853"
     system.friction_at(t0)  # validates a time-dependent friction where it starts
     system.gradient_scale_at(t0)  # and a time-dependent gradient scale
 
-    def escaped(t, y):
-        return DIVERGENCE_BOUND - np.max(np.abs(y))
+    if not np.all(np.abs(y0) <= DIVERGENCE_BOUND):
+        return _stopped(system, [t0], [y0], method, 0, f"diverged at t = {t0:.6g}: the initial state is beyond "
+                        f"{DIVERGENCE_BOUND:g}")
+    watch = _Watch(system, t0, y0)
+    try:
+        with np.errstate(all="ignore"):
+            sol = solve_ivp(watch.rhs, (t0, t1), y0, method=method, t_eval=t_eval, rtol=rtol, atol=atol,
+                            events=watch.escaped)
+    except _Stop as stop:
+        return _stopped(system, watch.t, watch.y, method, watch.nfev, stop.message)
+    return _to_trajectory(system, sol, method, watch.nfev)
 
-    escaped.terminal = True
+
+class _Stop(Exception):
+    """Raised from inside ``solve_ivp`` by :class:`_Watch` (caught by :func:`solve_reference`)."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+class _Watch:
+    """The checked right-hand side and the divergence check on accepted steps, for one solve.
+
+    ``rhs`` raises :class:`_Stop` on a non-finite state or derivative;
+    ``escaped`` (a ``solve_ivp`` event, called after each accepted step)
+    keeps the accepted states and raises :class:`_Stop` once one is beyond
+    the bound, so the event never changes sign and ``solve_ivp`` never
+    root-finds on an interpolant that may itself have overflowed.
+    """
+
+    def __init__(self, system, t0, y0):
+        self.system, self.nfev = system, 0
+        self.t, self.y = [t0], [y0]
+
+    def rhs(self, t, y):
+        self.nfev += 1
+        dy = self.system.rhs(t, y)
+        if not (np.isfinite(dy).all() and np.isfinite(y).all()):
+            bad = ~(np.isfinite(np.asarray(dy, dtype=np.float64)) & np.isfinite(y))
+            j = int(np.flatnonzero(bad)[0])
+            name = self._component(j)
+            raise _Stop(f"diverged at t = {t:.6g}: the right-hand side is not finite "
+                        f"(d{name}/dt = {float(dy[j])!r} at {name} = {float(y[j])!r})")
+        return dy
+
+    def escaped(self, t, y):
+        if t == self.t[-1]:  # solve_ivp's call at the start
+            return 1.0
+        size = np.max(np.abs(y))
+        if not size <= DIVERGENCE_BOUND:
+            j = int(np.flatnonzero(~(np.abs(y) <= DIVERGENCE_BOUND))[0])
+            name = self._component(j)
+            raise _Stop(f"diverged at t = {t:.6g}: state beyond {DIVERGENCE_BOUND:g} ({name} = {float(y[j])!r})")
+        self.t.append(t)
+        self.y.append(np.array(y, dtype=np.float64))
+        return 1.0
+
+    def _component(self, j):
+        n = self.system.dim
+        return f"x[{j}]" if j < n else f"v[{j - n}]"
+
+
+def _stopped(system, ts, ys, method, nfev, message):
+    """A status -1 trajectory through the accepted states ``ys`` at times ``ts``."""
+    y = np.array(ys, dtype=np.float64).reshape(len(ts), -1)
+    n = system.dim
+    x = y[:, :n].copy()
+    v = None if system.mass == 0.0 else y[:, n:].copy()
     with np.errstate(all="ignore"):
-        sol = solve_ivp(system.rhs, (t0, t1), y0, method=method, t_eval=t_eval,
-                        rtol=rtol, atol=atol, events=escaped)
-    return _to_trajectory(system, sol, method)
+        loss = np.asarray(system.problem.value(x), dtype=np.float64).reshape(len(ts))
+    keep = np.isfinite(loss)
+    if not keep[1:].all():  # the initial state stays, so the trajectory is never empty
+        stop = int(np.flatnonzero(~keep[1:])[0]) + 1
+        x, loss, ts = x[:stop], loss[:stop], np.asarray(ts)[:stop]
+        v = None if v is None else v[:stop]
+    return Trajectory(t=np.array(ts, dtype=np.float64), x=x, v=v, loss=loss, method=method, step=None,
+                      status=-1, message=message, nfev=int(nfev))
 
 
 def _span(t_span):
@@ -94,20 +175,18 @@ def _initial_state(system, x0, v0):
     return np.concatenate([x, v])
 
 
-def _to_trajectory(system, sol, method):
+def _to_trajectory(system, sol, method, nfev):
     n = system.dim
     y = sol.y.T
-    finite = np.all(np.isfinite(y), axis=1)
+    finite = np.all(np.isfinite(y), axis=1)  # every evaluation was checked; this guards the interpolant
     y, t = y[finite], sol.t[finite]
     x = y[:, :n].copy()
     v = None if system.mass == 0.0 else y[:, n:].copy()
     with np.errstate(all="ignore"):
         loss = np.asarray(system.problem.value(x), dtype=np.float64).reshape(len(t))
-    if sol.status == 1:
-        status, message = -1, f"diverged at t = {sol.t_events[0][0]:.6g}: state beyond {DIVERGENCE_BOUND:g}"
-    elif sol.status < 0 or not finite.all():
+    if sol.status < 0 or not finite.all():
         status, message = -1, f"solve_ivp failed: {sol.message}"
     else:
         status, message = 0, "all steps done"
     return Trajectory(t=t, x=x, v=v, loss=loss, method=method, step=None,
-                      status=status, message=message, nfev=int(sol.nfev))
+                      status=status, message=message, nfev=int(nfev))

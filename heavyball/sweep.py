@@ -292,7 +292,9 @@ def sweep(problem, lrs, momenta, *, x0, n_steps, method="heavy_ball", tol=1e-8, 
         leading axes), or the name of a registered problem
         (:func:`heavyball.problems.names`), built with ``params``. Built-in
         problems run in the compiled kernel; others use the NumPy backend
-        whatever ``backend`` says.
+        whatever ``backend`` says, which calls ``grad`` once per step on all
+        the grid points of a chunk: one call for a
+        ``CustomProblem(..., vectorized=True)``, one per point otherwise.
     lrs : array_like, shape (L,)
         Learning rates, ``>= 0``.
     momenta : array_like, shape (M,)
@@ -628,20 +630,23 @@ def numpy_chunk(problem, method, x0, xstar, use_grad, scale, thr2, lr, mom, n):
     """The NumPy twin of :func:`heavyball.kernels.sweep_kernel` for points with the given ``lr, mom``.
 
     Vectorised over the points, same operations in the same order; the
-    gradient is the problem's own NumPy ``grad``. Returns ``steps, dead, xf``.
+    gradient is the problem's own NumPy ``grad``, called once per step on
+    the ``(points, dim)`` array of the runs still alive (a run that diverged
+    is dropped, so a user's function never sees its state again). Returns
+    ``steps, dead, xf``; the rows of ``xf`` of diverged runs are NaN.
     """
     p, d = len(lr), len(x0)
-    X = np.tile(x0, (p, 1))
-    V = np.zeros((p, d))
     steps = np.full(p, -1, dtype=np.int64)
     dead = np.zeros(p, dtype=np.bool_)
+    xf = np.full((p, d), np.nan)
+    live = np.arange(p)  # the runs still going; the arrays below hold their rows only
+    X, V, st = np.tile(x0, (p, 1)), np.zeros((p, d)), steps.copy()
     lr, mom = lr[:, None], mom[:, None]
     with np.errstate(all="ignore"):
         for k in range(n + 1):
             G = np.asarray(problem.grad(X), dtype=np.float64)
             d2 = _tolerance_distance2(G if use_grad else X - xstar, scale)
-            hit = (steps < 0) & ~dead & (d2 <= thr2)
-            steps[hit] = k
+            st[(st < 0) & (d2 <= thr2)] = k
             if k == n:
                 break
             if method == "gd":
@@ -653,14 +658,18 @@ def numpy_chunk(problem, method, x0, xstar, use_grad, scale, thr2, lr, mom, n):
             ok = np.all(np.abs(X) <= DIVERGENCE_BOUND, axis=1)
             if method != "gd":
                 ok &= np.all(np.abs(B) <= DIVERGENCE_BOUND, axis=1)
-            dead |= ~ok
             V = B
-            if dead.all():
-                break
+            if not ok.all():
+                dead[live[~ok]] = True
+                steps[live[~ok]] = st[~ok]
+                live, X, V, st, lr, mom = (a[ok] for a in (live, X, V, st, lr, mom))
+                if live.size == 0:
+                    break
             if (k + 1) % FLUSH_EVERY == 0:
                 X = np.where(np.abs(X) < FLUSH_BELOW, 0.0, X)
                 V = np.where(np.abs(V) < FLUSH_BELOW, 0.0, V)
-    return steps, dead, X
+    steps[live], xf[live] = st, X
+    return steps, dead, xf
 
 
 def _tolerance_distance2(e, scale):

@@ -128,7 +128,7 @@ def test_a_private_cluster_is_shut_down_on_success_and_on_error(monkeypatch):
         raise RuntimeError("gradient failed on a worker")
 
     bad = hb.CustomProblem(2, q.value, grad, minimizer=[0.0, 0.0])
-    with pytest.raises(RuntimeError, match="gradient failed on a worker"):
+    with pytest.raises(ValueError, match="`grad` of problem .* raised RuntimeError .*: gradient failed on a worker"):
         hb.sweep(bad, [0.1], [0.5], x0=[1.0, 1.0], n_steps=5, backend="dask", workers=1)
     ok = hb.sweep(q, [0.1, 0.2], [0.5], x0=[1.0, 1.0], n_steps=20, backend="dask", workers=1)
     assert_identical(hb.sweep(q, [0.1, 0.2], [0.5], x0=[1.0, 1.0], n_steps=20), ok)
