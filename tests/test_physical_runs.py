@@ -1,8 +1,4 @@
-"""Issue 17, items 9 and 10: lazy public submodules; optimiser runs in the phase portrait; negative losses."""
-
-import os
-import subprocess
-import sys
+"""Issue 17, item 10: optimiser runs in the phase portrait (maps.physical_run); negative losses in convergence."""
 
 import matplotlib
 
@@ -16,44 +12,11 @@ import heavyball as hb  # noqa: E402
 from heavyball import plotting  # noqa: E402
 from heavyball.maps import physical_run  # noqa: E402
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
 
 @pytest.fixture(autouse=True)
 def _close():
     yield
     plt.close("all")
-
-
-def _child(code):
-    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT)
-    assert run.returncode == 0, run.stderr
-    return run.stdout.split()
-
-
-# ------------------------------------------------------------------ item 9: lazy submodules
-def test_public_submodules_are_attributes_on_first_access():
-    out = _child(
-        "import sys, heavyball as hb\n"
-        "heavy = ('numba', 'heavyball.kernels', 'heavyball.spectral', 'heavyball.plotting', 'matplotlib')\n"
-        "print(*[m in sys.modules for m in heavy])\n"
-        "p = hb.spectral.optimal_parameters(1.0, 100.0, 'heavy_ball')\n"
-        "print(all(n in dir(hb) for n in ('spectral', 'plotting', 'kernels', 'diagnostics', 'schedules')))\n"
-        "ax = hb.plotting\n"
-        "print('matplotlib.pyplot' in sys.modules)\n"
-        "import matplotlib; matplotlib.use('Agg')\n"
-        "hb.plotting.contour(hb.Rosenbrock(), resolution=11)\n"
-        "print('matplotlib.pyplot' in sys.modules, hb.sweep.__class__.__name__, callable(hb.worst_case))\n"
-        "print(hb.kernels.LANES > 0, 'numba' in sys.modules)\n")
-    assert out == ["False"] * 5 + ["True", "False", "True", "function", "True", "True", "True"]
-
-
-def test_unknown_attribute_is_still_an_attribute_error():
-    with pytest.raises(AttributeError, match="no attribute 'not_a_module'"):
-        hb.not_a_module  # noqa: B018
-    assert hb.spectral is sys.modules["heavyball.spectral"]
-    assert callable(hb.sweep) and callable(hb.worst_case)  # the functions, not their modules
 
 
 # ------------------------------------------------------------------ item 10: phase portrait
