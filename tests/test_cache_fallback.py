@@ -31,16 +31,23 @@ def _unwritable_copy(tmp_path):
 
 
 def test_no_cache_location_compiles_without_cache_and_warns_once(tmp_path):
-    """The CLI (and so the API under it) runs, with one CacheWarning and no traceback; nothing is cached."""
+    """The CLI runs, a compiled function compiles and runs, with one CacheWarning, no traceback, no cache files.
+
+    (The sweep on the NumPy backend imports the kernels without compiling one;
+    ``value_point`` is the cheapest kernel to compile.)
+    """
     root, env = _unwritable_copy(tmp_path)
-    code = ("import sys, heavyball, heavyball.cli\n"
+    code = ("import sys, numpy as np, heavyball, heavyball.cli\n"
             "assert heavyball.__file__.startswith(sys.argv[1]), heavyball.__file__\n"
-            "code = heavyball.cli.main(['simulate', '--n-steps', '5'])\n"
-            "print(heavyball.kernels.CACHE, code)\n")
-    run = subprocess.run([sys.executable, "-c", code, str(root)], capture_output=True, text=True, env=env,
-                         timeout=300, cwd=tmp_path)
+            "code = heavyball.cli.main(['sweep', '--lrs', '0.1:0.5:3', '--n-steps', '5', '--backend', 'numpy',\n"
+            "                           '--out', sys.argv[2]])\n"
+            "cp = heavyball.Quadratic.diagonal([1.0, 4.0]).compiled()\n"
+            "value = heavyball.kernels.value_point(cp.kind, cp.scalars, cp.vec1, cp.vec2, np.array([1.0, 1.0]))\n"
+            "print(heavyball.kernels.CACHE, code, value)\n")
+    run = subprocess.run([sys.executable, "-c", code, str(root), str(tmp_path / "s.npz")], capture_output=True,
+                         text=True, env=env, timeout=300, cwd=tmp_path)
     assert run.returncode == 0, run.stderr
-    assert run.stdout.splitlines()[-1] == "False 0", run.stdout
+    assert run.stdout.splitlines()[-1] == "False 0 2.5", run.stdout
     assert "Traceback" not in run.stderr and run.stderr.count("CacheWarning") == 1, run.stderr
     assert "NUMBA_CACHE_DIR" in run.stderr and str(root / "heavyball" / "__pycache__") in run.stderr
     assert not any(p.suffix in (".nbi", ".nbc") for p in root.rglob("*"))  # nothing cached anywhere
