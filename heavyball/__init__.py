@@ -40,8 +40,6 @@ __version__ = "0.1.0"
 #: ``heavyball.sweep`` and ``heavyball.worst_case`` are the functions; their
 #: modules are ``sys.modules["heavyball.sweep"]`` etc.
 LAZY_SUBMODULES = ("spectral", "plotting", "kernels", "tour", "cli")
-_EAGER_SUBMODULES = ("problems", "schedules", "odes", "diagnostics", "landscapes", "maps", "integrators",
-                     "optimizers", "reference", "system", "trajectory")
 
 
 def __getattr__(name):

@@ -34,6 +34,12 @@ def test_public_submodules_are_attributes_on_first_access():
     assert out == ["False"] * 5 + ["True", "False", "True", "function", "True", "True", "True"]
 
 
+def test_every_public_module_is_an_attribute():
+    for name in ("problems", "schedules", "odes", "diagnostics", "landscapes", "maps", "integrators",
+                 "optimizers", "reference", "system", "trajectory", *hb.LAZY_SUBMODULES):
+        assert getattr(hb, name) is sys.modules[f"heavyball.{name}"], name
+
+
 def test_unknown_attribute_is_still_an_attribute_error():
     with pytest.raises(AttributeError, match="no attribute 'not_a_module'"):
         hb.not_a_module  # noqa: B018
