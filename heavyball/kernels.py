@@ -147,6 +147,7 @@ DISTANCE_FLOOR = 1e-150
 #: Number of grid points a sweep block advances together (one SIMD-friendly block).
 LANES = 32
 
+
 def _cache_probe():  # pragma: no cover (never called: Numba locates its cache from it)
     pass
 
