@@ -28,8 +28,30 @@ from .sweep import SweepResult, sweep
 from .system import DampedParticle
 from .trajectory import Trajectory
 from .worst_case import worst_case
+from ._warnings import CacheWarning
 
 __version__ = "0.1.0"
+
+#: Public submodules loaded on first attribute access (PEP 562), as SciPy
+#: does: ``import heavyball as hb; hb.spectral.half_life(...)`` works without
+#: importing the module first, and ``import heavyball`` stays as light as it
+#: was (``hb.plotting`` loads matplotlib only when a figure is drawn,
+#: ``hb.kernels`` compiles or loads Numba kernels only when accessed).
+#: ``heavyball.sweep`` and ``heavyball.worst_case`` are the functions; their
+#: modules are ``sys.modules["heavyball.sweep"]`` etc.
+LAZY_SUBMODULES = ("spectral", "plotting", "kernels", "tour", "cli")
+
+
+def __getattr__(name):
+    if name in LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")  # also binds it as an attribute
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(LAZY_SUBMODULES))
 
 __all__ = [
     "problems",
@@ -37,6 +59,8 @@ __all__ = [
     "odes",
     "diagnostics",
     "landscapes",
+    "spectral",
+    "plotting",
     "Quadratic",
     "Rosenbrock",
     "DoubleWell",
@@ -62,5 +86,6 @@ __all__ = [
     "sweep",
     "SweepResult",
     "worst_case",
+    "CacheWarning",
     "__version__",
 ]

@@ -60,11 +60,32 @@ def _empty(*shape):
     return np.empty(shape, dtype=np.float64)
 
 
+#: Work (steps x coordinates; x dim^2 for a dense quadratic) a compiled call
+#: runs before it returns to Python, where a pending Ctrl-C (SIGINT) raises
+#: KeyboardInterrupt. About 0.05-0.3 s on a 2020s core, so an interrupt is
+#: obeyed within a fraction of a second and the slicing costs nothing
+#: measurable (docs/performance.md, "Interruptible kernels"). The results do
+#: not depend on it: tests force it small and compare bit for bit.
+SLICE_WORK = 1 << 24
+#: At least this many steps per call, so that copying the state between
+#: calls (O(dim)) stays a small share of a call (O(dim) per step).
+MIN_SLICE_STEPS = 64
+
+
+def slice_steps(cp, dim):
+    """Steps per compiled call for a problem of dimension ``dim``."""
+    from . import kernels
+
+    per_step = dim * dim if cp.kind == kernels.DENSE_QUADRATIC else dim
+    return max(MIN_SLICE_STEPS, SLICE_WORK // max(per_step, 1), 1)
+
+
 def integrate_compiled(system, method, x, v, h, n, t0, gammas, tol, every):
     """Run :func:`heavyball.kernels.integrate_kernel`; None if unsupported.
 
     Arguments as validated by ``integrators._validate`` (``x`` and ``v`` are
-    fresh copies, ``gammas`` a float or the per-step array).
+    fresh copies, ``gammas`` a float or the per-step array). The run is cut
+    into slices of :func:`slice_steps` steps (see :class:`_IntegrateSlices`).
     """
     cp = integrate_supported(system)
     if cp is None:
@@ -84,13 +105,82 @@ def integrate_compiled(system, method, x, v, h, n, t0, gammas, tol, every):
     gam = np.ascontiguousarray(np.atleast_1d(np.asarray(gammas, dtype=np.float64)))
     if gam.size == 0:  # n = 0 with a friction function: the kernel reads gam[0] but takes no step
         gam = np.ones(1)
-    status, count, k = kernels.integrate_kernel(
-        kernels.SCHEMES[method], cp.kind, cp.scalars, cp.vec1, cp.vec2, x, v, g, y,
-        h, system.mass, gam, t0, n, -1.0 if tol is None else tol, every, ts, xs, vs, ls)
-    stop = k + 1 if status == -1 else k
+
+    def call(x, v, k0, steps, rec_every, out):
+        gk = gam[k0:k0 + steps] if gam.shape[0] > 1 else gam
+        if gk.shape[0] == 0:
+            gk = gam[:1]
+        return kernels.integrate_kernel(kernels.SCHEMES[method], cp.kind, cp.scalars, cp.vec1, cp.vec2, x, v,
+                                        g, y, h, system.mass, gk, t0, steps, -1.0 if tol is None else tol,
+                                        rec_every, *out)
+
+    run = _IntegrateSlices(call, n, every, slice_steps(cp, d), (ts, xs, vs, ls))
+    status, count, k = run.run(x, v)
     step_of = lambda j: k if j == count - 1 else j * every  # noqa: E731 (record j -> step)
+    steps = np.arange(count, dtype=np.float64) * every
+    if count:
+        steps[-1] = k
+    ts[:count] = t0 + h * steps  # the kernel's expression, with the global step
+    stop = k + 1 if status == -1 else k
     return build_trajectory(step_of, ts, xs, vs if system.mass > 0 else None, ls, count,
                             method=method, step=h, status=status, stop_step=stop, nfev=stop)
+
+
+class _IntegrateSlices:
+    """An ``n``-step integrator run as a sequence of kernel calls of at most ``cap`` steps.
+
+    The kernel records the state at its local steps ``0, every, 2 every, ...``
+    and its last one, so a slice that starts on the global recording grid and
+    spans whole recording intervals writes straight into the records (its
+    first record, the state it starts from, overwrites the previous slice's
+    last one with the same numbers). When a recording interval is longer than
+    ``cap``, it is run in pieces that record into a two-row scratch buffer; a
+    piece's final state is copied into the records when it is one the whole
+    run records (a grid point, the end, or where the run stopped). Each slice
+    restarts from the state recorded last, so the steps, and the records, are
+    those of one uninterrupted call; the times are recomputed from the global
+    step afterwards.
+    """
+
+    def __init__(self, call, n, every, cap, out):
+        self.call, self.n, self.every, self.cap, self.out = call, n, every, cap, out
+        d = out[1].shape[1]
+        has_v = out[2].shape[0] > 0
+        self.scratch = (_empty(2), _empty(2, d), _empty(2 if has_v else 0, d), _empty(2))
+        self.has_v = has_v
+
+    def _state(self, rec, row):
+        v = rec[2][row].copy() if self.has_v else _empty(0)
+        return rec[1][row].copy(), v
+
+    def run(self, x, v):
+        n, every, cap, out = self.n, self.every, self.cap, self.out
+        k, count, status = 0, 0, 0
+        while True:
+            if k % every == 0 and every <= cap:  # whole intervals, straight into the records
+                steps = min(n - k, cap // every * every)
+                start = max(count - 1, 0)
+                status, c, kk = self.call(x, v, k, steps, every, tuple(a[start:] for a in out))
+                count = start + c
+                x, v = self._state(out, count - 1)
+            else:  # part of one long interval, through the scratch rows
+                nxt = min(n, (k // every + 1) * every)
+                steps = min(nxt - k, cap)
+                status, c, kk = self.call(x, v, k, steps, steps, self.scratch)
+                x, v = self._state(self.scratch, c - 1)
+                if count == 0:
+                    count = self._copy(0, 0)
+                if (k + kk == nxt or status != 0) and not (kk == 0 and k % every == 0):
+                    count = self._copy(c - 1, count)
+            k += kk
+            if status != 0 or k >= n:
+                return status, count, k
+
+    def _copy(self, row, count):
+        for a, b in zip(self.out, self.scratch):
+            if a.shape[0]:
+                a[count] = b[row]
+        return count + 1
 
 
 def optimize_supported(problem, optimizer):
@@ -130,7 +220,8 @@ def optimize_compiled(problem, optimizer, x, n, lrs, moms, restart, sigma, seed,
 
     ``lrs``/``moms`` are the evaluated schedules or None; the gradient noise is
     drawn from ``numpy.random.default_rng(seed)`` row by row in the order
-    ``optimizers._NoiseStream`` draws it, in chunks of bounded size.
+    ``optimizers._NoiseStream`` draws it, in chunks of bounded size. The
+    kernel is resumable; each call runs at most :func:`slice_steps` steps.
     """
     cp = optimize_supported(problem, optimizer)
     if cp is None:
@@ -152,9 +243,10 @@ def optimize_compiled(problem, optimizer, x, n, lrs, moms, restart, sigma, seed,
     tol_value = -1.0 if tol is None else tol
     rng = np.random.default_rng(seed) if sigma > 0 else None
     rows = max(1, min(NOISE_CHUNK_ROWS, NOISE_CHUNK_NUMBERS // d, n))
+    cap = slice_steps(cp, d)  # steps per call, so that Ctrl-C is obeyed between calls
     status, k = 0, 0
     while True:
-        k1 = n if rng is None else min(n, k + rows)
+        k1 = min(n, k + cap) if rng is None else min(n, k + rows, k + cap)
         noise = _empty(0, d) if rng is None else rng.standard_normal((k1 - k, d))
         status, k = kernels.optimize_kernel(
             code, cp.kind, cp.scalars, cp.vec1, cp.vec2, x, buf, state, flags, hyper, lr_arr,

@@ -203,6 +203,9 @@ def main(argv=None):
     except ValueError as exc:
         print(f"heavyball {args.command}: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: the compiled kernels return to Python often enough to get here
+        print(f"heavyball {args.command}: interrupted", file=sys.stderr)
+        return 130
     return 0
 
 

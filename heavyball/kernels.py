@@ -53,6 +53,8 @@ second buffer. (Two-dimensional problems keep the state in registers.)
 from __future__ import annotations
 
 import math
+import os
+import warnings
 
 import numpy as np
 from numba import njit, prange
@@ -145,13 +147,54 @@ DISTANCE_FLOOR = 1e-150
 #: Number of grid points a sweep block advances together (one SIMD-friendly block).
 LANES = 32
 
+
+def _cache_probe():  # pragma: no cover (never called: Numba locates its cache from it)
+    pass
+
+
+def _find_cache():
+    """Whether Numba can cache the kernels of this file; if not, one :class:`~heavyball.CacheWarning`.
+
+    Numba tries ``NUMBA_CACHE_DIR``, then ``__pycache__`` beside this file,
+    then the user-wide cache directory, and otherwise raises ``RuntimeError:
+    cannot cache function`` when a ``cache=True`` function is defined. Asking
+    it the same question for a plain function of this file lets the kernels
+    be compiled without the cache instead (in every new process).
+    """
+    try:
+        from numba.core import caching, config
+    except ImportError:  # pragma: no cover (an internal module moved: let Numba decide)
+        return True
+    try:
+        caching.FunctionCache(_cache_probe)
+    except RuntimeError:
+        from numba.misc.appdirs import AppDirs
+
+        from ._warnings import CacheWarning
+
+        tried = [f"NUMBA_CACHE_DIR={config.CACHE_DIR!r}" if config.CACHE_DIR else "NUMBA_CACHE_DIR (not set)",
+                 os.path.join(os.path.dirname(os.path.abspath(__file__)), "__pycache__"),
+                 AppDirs(appname="numba", appauthor=False).user_cache_dir]
+        warnings.warn(CacheWarning(
+            "heavyball: Numba found no writable cache directory (tried " + ", ".join(tried) + "); the compiled "
+            "kernels are built anew in every process, which takes seconds. Set the environment variable "
+            "NUMBA_CACHE_DIR to a writable directory to keep them."), stacklevel=2)
+        return False
+    return True
+
+
+#: Whether the kernels are cached on disk (False, with one warning, when no
+#: cache directory is writable).
+CACHE = _find_cache()
+
 #: Options of every compiled function that allocates nothing. ``cache=True``:
-#: compiled once per machine, then loaded from ``__pycache__``.
+#: compiled once per machine, then loaded from ``__pycache__`` (or
+#: ``NUMBA_CACHE_DIR``); see :data:`CACHE`.
 #: ``error_model="numpy"``: a division by zero gives inf or nan as in NumPy,
 #: with no exception path in the loop. ``_nrt=False``: no reference counting of
 #: the array arguments; the atomic increments cost ~150 ns per call on these
 #: machines against ~7 ns for a 2-D gradient without them (measured).
-HOT = {"cache": True, "error_model": "numpy", "_nrt": False}
+HOT = {"cache": CACHE, "error_model": "numpy", "_nrt": False}
 #: ``HOT`` and inlined into the caller at the Numba IR level: a call with array
 #: arguments costs ~10 ns (each array is passed as seven scalars), more than a
 #: whole 2-D step. Every inlined function has one call site per kernel.
@@ -1125,7 +1168,7 @@ def _sweep_block(method, kind, s, v1, v2, x0, xstar, use_grad, scale, thr2, lr, 
                     V[i, j] = 0.0 if abs(V[i, j]) < FLUSH_BELOW else V[i, j]
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
+@njit(cache=CACHE, parallel=True, error_model="numpy")
 def sweep_kernel(method, kind, s, v1, v2, x0, xstar, use_grad, scale, thr2, lrs, moms, p0, p1, n,
                  steps, dead, xf):
     """PyTorch SGD from ``x0`` at rest for grid points ``p0 <= p < p1``, blocks of ``LANES`` in parallel.

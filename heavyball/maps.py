@@ -27,7 +27,7 @@ from . import _validation as _v
 from .integrators import METHODS
 from .optimizers import GD, SGD, Adam, EMAMomentum, KerasSGD
 
-__all__ = ["PhysicalParams", "to_optimizer", "to_physical", "initial_velocity"]
+__all__ = ["PhysicalParams", "to_optimizer", "to_physical", "initial_velocity", "physical_run"]
 
 _FRAMEWORKS = ("torch", "keras", "ema")
 
@@ -263,3 +263,81 @@ def initial_velocity(optimizer, grad0, *, mass=1.0, method=None):
     if params.mass == 0.0:
         return None
     return params.v0_scale * g
+
+
+def physical_run(run, optimizer, *, mass=1.0, method=None, problem=None):
+    r"""An :func:`~heavyball.optimize` run as the particle's trajectory: position and velocity.
+
+    ``optimize`` records the optimiser's own state as ``v`` (PyTorch's
+    momentum buffer, Keras's velocity, the EMA), in gradient units and, for
+    PyTorch, of the opposite sign. With the map of :func:`to_physical`
+    (step ``h``): every optimiser here moves as ``x_{k+1} = x_k + h v_{k+1}``,
+
+    - ``SGD`` and ``EMAMomentum``: ``x_{k+1} = x_k - lr buf_{k+1}``, so
+      ``v = -(lr / h) buf`` (``lr`` as given, also with dampening);
+    - ``KerasSGD``: ``x_{k+1} = x_k + vel_{k+1}``, so ``v = vel / h``;
+    - Nesterov (both): the recorded iterate is the look-ahead point
+      ``p = x + h beta v``, so ``x = p - h beta v``;
+
+    and the time is ``t_k = h k``. The result equals ``integrate`` on
+    ``DampedParticle(problem, mass, params.friction)`` with
+    ``method=params.method``, ``step=params.step`` and ``v0 =
+    initial_velocity(optimizer, grad0, mass=mass)`` (to rounding).
+
+    Parameters
+    ----------
+    run : Trajectory
+        A run of ``optimize(problem, optimizer, ...)`` with constant
+        hyperparameters (no schedules or restarts: those have no constant
+        friction and step).
+    optimizer : SGD, KerasSGD or EMAMomentum
+        The optimiser that made ``run``.
+    mass, method
+        As in :func:`to_physical` (``mass > 0``).
+    problem : Problem, optional
+        Needed only for PyTorch's dampening: before its first step PyTorch
+        has no buffer, and the particle's start velocity is
+        ``v0_scale grad L(x_0)`` (:func:`initial_velocity`).
+
+    Returns
+    -------
+    Trajectory
+        ``x``, ``v`` physical, ``t = h k``, ``method`` and ``step`` of the map.
+
+    Raises
+    ------
+    ValueError
+        For a run without the optimiser's state (``GD``, or not an optimize
+        run), or an optimiser :func:`to_physical` cannot map.
+    """
+    import dataclasses
+
+    import numpy as np
+
+    from .trajectory import Trajectory
+
+    if not isinstance(run, Trajectory):
+        raise TypeError(f"`run` must be a Trajectory of optimize, got {type(run).__name__}")
+    if run.step != 1.0 or run.method in METHODS or run.v is None:
+        raise ValueError(f"`run` must be a run of optimize that recorded the optimiser's state (method "
+                         f"{run.method!r}, step {run.step!r}, v {'absent' if run.v is None else 'present'})")
+    if getattr(optimizer, "name", None) != run.method:
+        raise ValueError(f"`optimizer` ({getattr(optimizer, 'name', type(optimizer).__name__)}) is not the one "
+                         f"that made `run` ({run.method})")
+    params = to_physical(optimizer, mass=mass, method=method)
+    if params.mass == 0.0:
+        raise ValueError("`mass` must be > 0: gradient flow has no velocity")
+    h = params.step
+    if isinstance(optimizer, KerasSGD):
+        v = run.v / h
+        beta = optimizer.momentum
+    else:
+        v = run.v * (-optimizer.lr / h)
+        beta = optimizer.beta if isinstance(optimizer, EMAMomentum) else optimizer.momentum
+    if params.v0_scale != 0.0 and len(v) and run.t[0] == 0.0:  # dampening: no buffer before step 1
+        if problem is None:
+            raise ValueError("`problem` is needed for SGD with dampening: the start velocity is "
+                             "v0_scale * grad L(x0) (see initial_velocity)")
+        v[0] = params.v0_scale * np.asarray(problem.grad(run.x[0]), dtype=float)
+    x = run.x - (h * beta) * v if params.method == "nesterov" else run.x.copy()
+    return dataclasses.replace(run, t=run.t * h, x=x, v=v, method=params.method, step=h)

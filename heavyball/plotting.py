@@ -30,6 +30,7 @@ import numpy as np
 
 from . import _plotstyle as _s
 from . import _validation as _v
+from .integrators import METHODS
 from .system import DampedParticle
 
 __all__ = ["contour", "trajectories", "phase_portrait", "convergence", "rate_heatmap", "regime_map"]
@@ -270,7 +271,10 @@ def phase_portrait(system, *, coordinate=0, trajectories=(), labels=None, xlim=N
         The coordinate ``i`` whose phase plane is drawn.
     trajectories : Trajectory, sequence or dict
         Runs of :func:`~heavyball.integrate` (physical ``v``) or
-        :func:`~heavyball.solve_reference` (drawn as a solid curve).
+        :func:`~heavyball.solve_reference` (drawn as a solid curve). A run of
+        :func:`~heavyball.optimize` records the optimiser's state, not the
+        velocity, and is refused: convert it with
+        :func:`heavyball.maps.physical_run` (``mass=system.mass``).
     labels : sequence of str, optional
     xlim, vlim : (float, float), optional
         Plotted ranges; default the extent of the runs (or ``x*_i +- 2``).
@@ -322,6 +326,11 @@ def phase_portrait(system, *, coordinate=0, trajectories=(), labels=None, xlim=N
         raise ValueError(f"`coordinate` must be in [0, {dim - 1}], got {coordinate!r}")
     items = _s.as_labelled("trajectories", trajectories, labels)
     for label, tr in items:
+        if tr.step is not None and tr.method not in METHODS:
+            raise ValueError(
+                f"trajectory {label!r} is a run of optimize ({tr.method}): its v is the optimiser's state "
+                "(PyTorch's momentum buffer, in gradient units and of the opposite sign), not the velocity; "
+                f"convert it first with heavyball.maps.physical_run(run, optimizer, mass={system.mass:g})")
         if tr.v is None or tr.x.shape[1] != dim:
             raise ValueError(f"trajectory {label!r} needs a velocity and dim {dim} "
                              "(a run of integrate or solve_reference on this system)")
@@ -420,7 +429,10 @@ def convergence(trajectories, *, labels=None, quantity="loss", problem=None, min
         Supplies ``L*`` (``min_value``), ``x*`` (``minimizer``) and the gradient.
     min_value, minimizer : optional
         Override the problem's ``L*`` / ``x*``. Without ``L*`` the raw loss is
-        drawn (it must then be positive).
+        drawn if it is positive; if any recorded loss is ``<= 0`` (a log axis
+        cannot show it), ``L(x_k) - min L`` is drawn instead, with ``min L``
+        the smallest recorded loss of all the runs, and the axis label says so
+        (the points at that minimum are zero and not drawn).
     xaxis : {"step", "time"}
         Step index ``k`` (discrete runs only) or time ``t``.
     rates : sequence of float or None, optional
@@ -436,7 +448,14 @@ def convergence(trajectories, *, labels=None, quantity="loss", problem=None, min
     -------
     matplotlib.axes.Axes
         One labelled ``Line2D`` per trajectory, then one per guide. Non-positive
-        values (an exact zero) are left out of the log-scale curve.
+        values (an exact zero, or ``L(x_k) - L*`` below zero by rounding) are
+        left out of the log-scale curve.
+
+    Raises
+    ------
+    ValueError
+        If a recorded loss is below ``L*`` by more than rounding (``min_value``
+        wrong for this problem).
 
     Examples
     --------
@@ -454,10 +473,11 @@ def convergence(trajectories, *, labels=None, quantity="loss", problem=None, min
     _v.choice("xaxis", xaxis, ["step", "time"])
     kw = _s.copy_kw("line_kw", line_kw)
     rates = _rates(rates, len(items))
+    lstar, shifted = _loss_reference(items, problem, min_value) if quantity == "loss" else (None, False)
     ax = _s.new_axes(ax)
     for i, (label, tr) in enumerate(items):
         x = _abscissa(tr, xaxis, label)
-        y = _error(tr, quantity, problem, min_value, minimizer)
+        y = _error(tr, quantity, problem, lstar, minimizer)
         y = np.where(y > 0, y, np.nan)
         st = _s.style(i)
         line = dict(color=st["color"], linestyle=st["linestyle"], linewidth=1.5)
@@ -469,7 +489,7 @@ def convergence(trajectories, *, labels=None, quantity="loss", problem=None, min
         if rho is None:
             continue
         x = _abscissa(tr, xaxis, label)
-        y = _error(tr, quantity, problem, min_value, minimizer)
+        y = _error(tr, quantity, problem, lstar, minimizer)
         power = 2.0 if quantity == "loss" else 1.0
         k = x if xaxis == "step" else (tr.t - tr.t[0]) / tr.step
         ax.plot(x, y[0] * rho ** (power * k), color=_s.style(i)["color"], linestyle=(0, (2, 2)),
@@ -480,8 +500,10 @@ def convergence(trajectories, *, labels=None, quantity="loss", problem=None, min
     names = {"loss": f"$L(x_{sub}) - L^*$", "distance": f"$\\|x_{sub} - x^*\\|$",
              "grad_norm": f"$\\|\\nabla L(x_{sub})\\|$"}
     ylabel = names[quantity]
-    if quantity == "loss" and _min_value(problem, min_value) is None:
+    if quantity == "loss" and lstar is None:
         ylabel = f"$L(x_{sub})$"
+    elif shifted:
+        ylabel = f"$L(x_{sub}) - \\min L$ (smallest recorded loss)"
     ax.set_ylabel(ylabel)
     if legend:
         _legend(ax)
@@ -511,9 +533,24 @@ def _min_value(problem, min_value):
     return None if problem is None else getattr(problem, "min_value", None)
 
 
-def _error(tr, quantity, problem, min_value, minimizer):
+def _loss_reference(items, problem, min_value):
+    """``(L*, shifted)``: the known minimum, else the smallest recorded loss when some loss is <= 0."""
+    lstar = _min_value(problem, min_value)
+    losses = [tr.loss for _, tr in items if len(tr.loss)]
+    if lstar is not None:
+        for label, tr in items:
+            scale = np.max(np.abs(tr.loss), initial=abs(lstar)) + 1.0
+            if np.any(tr.loss - lstar < -1e-9 * scale):
+                raise ValueError(f"trajectory {label!r} has a loss of {np.min(tr.loss):.6g}, below the minimum "
+                                 f"value L* = {lstar:.6g}: pass the right `min_value` (or problem)")
+        return lstar, False
+    if losses and min(np.min(loss) for loss in losses) <= 0.0:
+        return float(min(np.min(loss) for loss in losses)), True
+    return None, False
+
+
+def _error(tr, quantity, problem, lstar, minimizer):
     if quantity == "loss":
-        lstar = _min_value(problem, min_value)
         return tr.loss - (0.0 if lstar is None else lstar)
     if quantity == "distance":
         xstar = minimizer if minimizer is not None else getattr(problem, "minimizer", None)

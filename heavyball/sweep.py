@@ -617,12 +617,36 @@ def _bar(total, show):
     return tqdm(total=total, desc="sweep", unit="pt", file=sys.stderr, dynamic_ncols=True)
 
 
+#: Work (grid points x steps x dimension, x dim^2 for a dense quadratic) of one
+#: call of the compiled sweep kernel: between calls Python runs, so Ctrl-C
+#: (SIGINT) is obeyed within about 0.1-0.5 s. A call takes at least one block of
+#: ``kernels.LANES`` points per Numba thread, whatever ``n_steps``. The grid
+#: points are independent, so the slicing changes no result.
+SWEEP_SLICE_WORK = 1 << 27
+
+
+def sweep_slice_points(cp, n, threads):
+    """Grid points per compiled call: about :data:`SWEEP_SLICE_WORK`, whole blocks for every thread."""
+    from .kernels import DENSE_QUADRATIC, LANES
+
+    per_step = cp.dim * cp.dim if cp.kind == DENSE_QUADRATIC else cp.dim
+    unit = LANES * max(1, threads)
+    return max(1, SWEEP_SLICE_WORK // max(1, (n + 1) * per_step * unit)) * unit
+
+
 def _numba_chunk(cp, method, x0, xstar, use_grad, scale, thr2, lrs, momenta, n, p0, p1, steps, dead):
+    import numba
+
     from . import kernels
 
     xf = np.empty((p1 - p0, cp.dim))
-    kernels.sweep_kernel(kernels.SWEEP_METHODS[method], cp.kind, cp.scalars, cp.vec1, cp.vec2, x0,
-                         xstar, use_grad, scale, thr2, lrs, momenta, p0, p1, n, steps, dead, xf)
+    size = sweep_slice_points(cp, n, numba.get_num_threads())
+    for q0 in range(p0, p1, size):  # slices: a pending KeyboardInterrupt is raised between them
+        q1 = min(p1, q0 + size)
+        a, b = q0 - p0, q1 - p0
+        kernels.sweep_kernel(kernels.SWEEP_METHODS[method], cp.kind, cp.scalars, cp.vec1, cp.vec2, x0,
+                             xstar, use_grad, scale, thr2, lrs, momenta, q0, q1, n, steps[a:b], dead[a:b],
+                             xf[a:b])
     return xf
 
 
