@@ -19,7 +19,7 @@ from .problems import Problem
 __all__ = ["TorchProblem"]
 
 #: Full-batch losses remembered from gradient evaluations (see ``TorchProblem.value``).
-_LOSS_CACHE_SIZE = 1 << 20
+_LOSS_CACHE_SIZE = 1 << 18
 
 
 def _import_torch():
