@@ -129,6 +129,9 @@ def logistic_study(quick):
     eig = np.linalg.eigvalsh(H)
     mu, L = eig[0], eig[-1]
     lr_opt, mom_opt, rate_opt = spectral.optimal_parameters(mu, L, "heavy_ball")
+    # global bounds: sigma' <= 1/4 gives L_glob = lambda_max(A^T A)/(4n) + l2; mu_glob = l2
+    L_glob = np.linalg.eigvalsh(A.T @ A / (4 * len(A)))[-1] + L2
+    lr_glob, mom_glob, rate_glob = spectral.optimal_parameters(L2, L_glob, "heavy_ball")
     size, n_steps = (8, 60) if quick else (64, 400)
     lrs = np.geomspace(0.05, 4.0 / L, size)
     momenta = np.linspace(0.0, 0.99, size)
@@ -142,9 +145,11 @@ def logistic_study(quick):
     print(f"  Newton minimiser: |grad L(x*)| = {gnorm:.1e}, L(x*) = {problem.min_value:.6f}")
     print(f"  Hessian at x*: mu = {mu:.4g}, L = {L:.4g}, kappa = {L / mu:.4g}")
     print(f"  quadratic theory at x*: heavy ball lr = {lr_opt:.4g}, momentum = {mom_opt:.4f}, rate = {rate_opt:.4f}")
+    print(f"  global bounds mu = {L2:g}, L = {L_glob:.4g}: heavy ball lr = {lr_glob:.4g}, "
+          f"momentum = {mom_glob:.4f}, rate = {rate_glob:.4f}")
     print(f"  {size} x {size} sweep, {n_steps} steps: best rate {ok[i, j]:.4f} at lr = {lrs[j]:.4g}, "
           f"momentum = {momenta[i]:.3f}; {result.diverged.mean():.0%} of the grid diverged ({seconds:.1f} s)")
-    return problem, result, eig, dict(mu=mu, L=L, rate_opt=rate_opt, best_rate=float(ok[i, j]))
+    return problem, result, eig, dict(mu=mu, L=L, L_glob=L_glob, rate_opt=rate_opt, best_rate=float(ok[i, j]))
 
 
 # --------------------------------------------------------------------------- MLP on digits
@@ -164,22 +169,32 @@ def digits_problem(n_samples=None):
 
 def candidates(quick):
     """Each method's grid: ``label -> [optimizer, ...]``."""
-    lrs = [0.3, 1.0] if quick else [0.1, 0.3, 1.0, 3.0]
-    moms = [0.9] if quick else [0.5, 0.8, 0.9, 0.95]
+    gd_lrs = [1.0, 3.0] if quick else [0.3, 1.0, 3.0, 10.0, 30.0]
+    lrs = [0.1, 0.3] if quick else [0.03, 0.1, 0.3, 1.0]
+    moms = [0.9] if quick else [0.8, 0.9, 0.95, 0.98]
     return {
-        "gradient descent": [hb.GD(lr) for lr in lrs],
-        "heavy ball": [hb.SGD(lr / 10, momentum=m) for lr in lrs for m in moms],
-        "Nesterov": [hb.SGD(lr / 10, momentum=m, nesterov=True) for lr in lrs for m in moms],
+        "gradient descent": [hb.GD(lr) for lr in gd_lrs],
+        "heavy ball": [hb.SGD(lr, momentum=m) for lr in lrs for m in moms],
+        "Nesterov": [hb.SGD(lr, momentum=m, nesterov=True) for lr in lrs for m in moms],
     }
 
 
+def on_edge(opt, opts):
+    """True when ``opt`` sits on the edge of its grid (the tuning may want a wider grid)."""
+    edge = opt.lr in (min(o.lr for o in opts), max(o.lr for o in opts))
+    if not isinstance(opt, hb.GD):
+        edge = edge or opt.momentum == max(o.momentum for o in opts)
+    return edge
+
+
 def tune(problem, n_steps, quick):
-    """The best optimiser of each method by the final training loss, and its trajectory."""
+    """Each method's ``(trajectory, optimiser, on the grid's edge)`` with the lowest final training loss."""
     best = {}
     for label, opts in candidates(quick).items():
         runs = [(hb.optimize(problem, opt, problem.x0, n_steps=n_steps), opt) for opt in opts]
         runs = [(traj, opt) for traj, opt in runs if traj.success]
-        best[label] = min(runs, key=lambda r: r[0].loss[-1])
+        traj, opt = min(runs, key=lambda r: r[0].loss[-1])
+        best[label] = (traj, opt, on_edge(opt, opts))
     return best
 
 
@@ -195,12 +210,13 @@ def mlp_study(quick):
           f"({time.perf_counter() - t:.1f} s to tune)")
     print(f"  {'method':<18} {'tuned as':<28} {'loss':>9} {'accuracy':>9} {'mean angle':>11}")
     stats = {}
-    for label, (traj, opt) in best.items():
+    for label, (traj, opt, edge) in best.items():
         angle = velocity_gradient_angle(traj, problem)
         kinetic, potential = energies(traj, optimizer=opt)
         acc = accuracy(problem, traj.x[-1])
         stats[label] = dict(traj=traj, opt=opt, angle=angle, kinetic=kinetic, potential=potential, accuracy=acc)
-        print(f"  {label:<18} {describe(opt):<28} {traj.loss[-1]:9.4f} {acc:9.3f} {np.nanmean(angle[1:]):9.1f} deg")
+        print(f"  {label:<18} {describe(opt):<28} {traj.loss[-1]:9.4f} {acc:9.3f} {np.nanmean(angle[1:]):9.1f} deg"
+              + ("  (edge of its grid)" if edge else ""))
     return problem, stats
 
 

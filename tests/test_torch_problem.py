@@ -206,6 +206,31 @@ def test_integrate_equals_integrate_on_the_equivalent_custom_problem(method):
         assert rel_err(getattr(runs[0], field), getattr(runs[1], field)) <= 1e-12, field
 
 
+def test_sweep_takes_a_torch_problem():
+    problem = make()
+    value, grad = reference_functions(problem)
+    custom = hb.CustomProblem(problem.dim, value, grad)
+    kw = dict(x0=problem.x0, n_steps=5, backend="numpy", progress=False)
+    ours = hb.sweep(problem, [0.1, 0.5], [0.0, 0.9], **kw)
+    theirs = hb.sweep(custom, [0.1, 0.5], [0.0, 0.9], **kw)
+    for field in ("final_loss", "rate", "steps_to_tol", "diverged"):
+        np.testing.assert_allclose(getattr(ours, field), getattr(theirs, field), rtol=1e-12)
+
+
+def test_the_model_is_restored_when_the_loss_raises():
+    X, y = data()
+    model = mlp()
+    before = vector(model)
+
+    def bad_loss(out, target):
+        raise RuntimeError("boom")
+
+    problem = hb.problems.TorchProblem(model, bad_loss, X, y)
+    with pytest.raises(RuntimeError, match="boom"):
+        problem.grad(problem.x0 + 1.0)
+    assert np.array_equal(vector(model), before)
+
+
 def test_diagnostics_and_figures_take_a_torch_problem():
     import matplotlib
 
@@ -274,3 +299,14 @@ def test_import_heavyball_does_not_import_torch():
     code = "import sys, heavyball; assert hasattr(heavyball.problems, 'TorchProblem'); print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_real_data_page_examples_run(monkeypatch, tmp_path):
+    import doctest
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parent.parent / "docs" / "real-data.md"
+    monkeypatch.chdir(tmp_path)
+    result = doctest.testfile(str(page), module_relative=False, report=True,
+                              optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0
