@@ -169,9 +169,9 @@ def digits_problem(n_samples=None):
 
 def candidates(quick):
     """Each method's grid: ``label -> [optimizer, ...]``."""
-    gd_lrs = [1.0, 3.0] if quick else [0.3, 1.0, 3.0, 10.0, 30.0]
-    lrs = [0.1, 0.3] if quick else [0.03, 0.1, 0.3, 1.0]
-    moms = [0.9] if quick else [0.8, 0.9, 0.95, 0.98]
+    gd_lrs = [1.0, 3.0] if quick else [1.0, 3.0, 10.0, 30.0, 100.0, 300.0]
+    lrs = [0.1, 0.3] if quick else [0.1, 0.3, 1.0, 3.0, 10.0]
+    moms = [0.9] if quick else [0.9, 0.95, 0.98, 0.99]
     return {
         "gradient descent": [hb.GD(lr) for lr in gd_lrs],
         "heavy ball": [hb.SGD(lr, momentum=m) for lr in lrs for m in moms],
@@ -215,7 +215,7 @@ def mlp_study(quick):
         kinetic, potential = energies(traj, optimizer=opt)
         acc = accuracy(problem, traj.x[-1])
         stats[label] = dict(traj=traj, opt=opt, angle=angle, kinetic=kinetic, potential=potential, accuracy=acc)
-        print(f"  {label:<18} {describe(opt):<28} {traj.loss[-1]:9.4f} {acc:9.3f} {np.nanmean(angle[1:]):9.1f} deg"
+        print(f"  {label:<18} {describe(opt):<28} {traj.loss[-1]:9.2e} {acc:9.3f} {np.nanmean(angle[1:]):9.1f} deg"
               + ("  (edge of its grid)" if edge else ""))
     return problem, stats
 
