@@ -68,7 +68,9 @@ class TorchProblem(Problem):
     model's parameters are pointed at ``x`` without copying (as
     ``torch.nn.utils.vector_to_parameters`` does, ``param.data = view``) and
     restored afterwards, also on error: after any call the model holds the
-    parameters it had before, and ``param.grad`` is untouched.
+    parameters it had before, and ``param.grad`` is untouched. A parameter
+    the forward does not use gets a zero gradient (PyTorch's optimisers skip
+    such a parameter, weight decay included).
 
     Buffers (BatchNorm statistics) are not part of ``x``; a module in training
     mode may update them on every forward, so prefer models without buffers
