@@ -74,7 +74,7 @@ class TorchProblem(Problem):
 
     Buffers (BatchNorm statistics) are not part of ``x``; a module in training
     mode may update them on every forward, so prefer models without buffers
-    or call ``model.eval()``.
+    or call ``model.eval()`` (also for dropout, which makes the loss random).
 
     With ``batch_size = B``, step ``k`` of ``optimize(..., stochastic=True)``
     uses the gradient of ``loss_fn(model_x(inputs[i]), targets[i])`` for
