@@ -22,6 +22,7 @@ from .problems import (
     Quadratic,
     Rosenbrock,
     Saddle,
+    TorchProblem,
 )
 from .reference import solve_reference
 from .sweep import SweepResult, sweep
@@ -68,6 +69,7 @@ __all__ = [
     "Plateau",
     "LessardCounterexample",
     "CustomProblem",
+    "TorchProblem",
     "DampedParticle",
     "integrate",
     "METHODS",

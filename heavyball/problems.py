@@ -32,6 +32,7 @@ __all__ = [
     "Plateau",
     "LessardCounterexample",
     "CustomProblem",
+    "TorchProblem",
     "get",
     "names",
 ]
@@ -634,3 +635,6 @@ def get(name, **params):
         return _REGISTRY[name](**params)
     except TypeError as exc:
         raise ValueError(f"bad parameters for problem {name!r}: {exc}") from None
+
+
+from ._torch_problem import TorchProblem  # noqa: E402  (imports torch only when one is made)

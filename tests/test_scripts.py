@@ -17,6 +17,10 @@ EXAMPLES = sorted(p.name for p in SCRIPTS.glob("*.py")
                   if not p.name.startswith(("claims_", "theory_", "_")))
 
 
+#: Optional extras an example needs (it is skipped without them).
+OPTIONAL = {"real_data.py": ("sklearn", "torch")}
+
+
 def load(name):
     return runpy.run_path(str(SCRIPTS / name), run_name="heavyball_example")
 
@@ -28,6 +32,8 @@ def test_every_example_is_covered():
 
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_script_runs_quick_and_writes_its_png(name, tmp_path, capsys):
+    for module in OPTIONAL.get(name, ()):
+        pytest.importorskip(module)
     load(name)["main"](["--quick", "--out", str(tmp_path)])
     pngs = list(tmp_path.glob("*.png"))
     assert pngs, f"{name} wrote no figure"

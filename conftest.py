@@ -1,0 +1,6 @@
+"""Collection rules for the doctests of ``heavyball/`` (the test run uses ``--doctest-modules``)."""
+
+import importlib.util
+
+# The TorchProblem examples need the optional `frameworks` extra; without PyTorch they are skipped.
+collect_ignore = [] if importlib.util.find_spec("torch") else ["heavyball/_torch_problem.py"]
