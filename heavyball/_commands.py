@@ -327,7 +327,7 @@ def run_sweep(args):
     reached = result.steps_to_tol[result.steps_to_tol >= 0]
     out["fastest_steps_to_tol"] = int(reached.min()) if reached.size else None
     if args.plot is not None:
-        out["written"].append(_plot_sweep(result, problem, args.plot))
+        out["written"].append(_plot_sweep(result, problem, args.plot, args.plot_field))
     return out
 
 
@@ -384,7 +384,7 @@ def _sweep_backend(args):
     return "dask", dict(client=args.scheduler, workers=args.workers)
 
 
-def _plot_sweep(result, problem, path):
+def _plot_sweep(result, problem, path, field="rate"):
     from matplotlib.figure import Figure
 
     from . import plotting
@@ -392,7 +392,7 @@ def _plot_sweep(result, problem, path):
     fig = Figure(figsize=(5.6, 4.3), layout="constrained")
     ax = fig.subplots()
     eig = problem if hasattr(problem, "eigenvalues") and problem.mu > 0 else None
-    plotting.rate_heatmap(result, eigenvalues=eig, ax=ax)
+    plotting.rate_heatmap(result, eigenvalues=eig, ax=ax, field=field)
     ax.set_title(f"{result.method} on {result.problem_name}, {result.n_steps} steps", fontsize="medium")
     fig.savefig(path, dpi=110)
     return str(path)

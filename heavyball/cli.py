@@ -184,7 +184,9 @@ def _build_parser():
                    "(needs the dask extra)")
     w.add_argument("--workers", type=int, metavar="N",
                    help="run on a Dask LocalCluster of N worker processes, shut down at the end (needs the dask extra)")
-    w.add_argument("--plot", metavar="PNG", help="also draw the measured rate heat-map to this file")
+    w.add_argument("--plot", metavar="PNG", help="also draw a heat-map of the result to this .png, .pdf or .svg file")
+    w.add_argument("--plot-field", default="rate", choices=("rate", "steps_to_tol", "final_loss"),
+                   help="what --plot draws (default rate; colour limits follow the data)")
     _common(w, out_help="write the SweepResult to this .npz file (default sweep.npz)")
     return parser
 
