@@ -166,6 +166,8 @@ def build_optimizer(args):
         return KerasSGD(lr, mom, nesterov=args.nesterov)
     if name == "ema":
         return EMAMomentum(lr, mom)
+    if not 0.0 <= mom < 1.0:
+        raise ValueError(f"`--momentum` is Adam's beta1 and must be in [0, 1), got {mom!r}")
     return Adam(lr, betas=(mom, 0.999))
 
 

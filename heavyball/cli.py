@@ -230,6 +230,10 @@ def main(argv=None):
             return tour.run(args.out, quick=args.quick)
         result = _c.RUNNERS[args.command](args)
         _emit(result, getattr(args, "json", False), _c.TEXT[args.command])
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader went away (e.g. `| head`): nothing to report
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except EXPECTED as exc:
         _fail(args, _describe(exc))
         return 2
