@@ -23,10 +23,22 @@ so they read back exactly; a non-finite float is written
 ``{"__float__": "inf"}`` (strict JSON has no infinity) and an array-valued
 problem parameter ``{"__array__": "param_0"}``.
 
+Reading
+-------
+:func:`load` opens the zip without decompressing anything, reads the
+metadata member (at most 4 MiB), then checks every member's ``.npy`` header
+(dtype, shape, no pickles) and its declared uncompressed size in the zip
+directory against the metadata's ``arrays``, and their total against
+:func:`max_load_bytes` (half the physical memory). Only then are the arrays
+read (zipfile never inflates a member beyond its declared size). The scalar
+metadata fields are checked too (``n_steps`` an integer >= 1, ``tol`` finite
+and > 0, ...). Anything wrong is a ``ValueError`` naming the member or field.
+
 Atomic writes
 -------------
 :func:`atomic_write` writes to a temporary file in the target's directory
-(``.<name>.<random>.tmp``), flushes and ``fsync``\ s it, and renames it over
+(``.<name>.<random>.tmp``, created with mode ``0o666`` so that the process
+umask applies, without ever changing the umask), flushes and ``fsync``\ s it, and renames it over
 the target with ``os.replace`` (atomic on POSIX and Windows), then syncs the
 directory. A crash, ``SIGKILL`` or Ctrl-C at any moment leaves the target
 either absent, or as it was, or complete; after ``SIGKILL`` the temporary file
