@@ -6,8 +6,11 @@ or JSON); keeping the numbers here lets the tests check them directly.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
+from . import _paths
 from . import problems as _problems
 from .integrators import METHODS, integrate
 from .maps import to_optimizer, to_physical
@@ -41,6 +44,17 @@ def build_problem(args):
             raise ValueError(f"`--dim` applies to --problem quadratic or plateau only, got --problem {name}")
         params["dim"] = args.dim
     problem = _problems.get(name, **params)
+    x0 = _start(args, problem, name)
+    with np.errstate(all="ignore"):
+        loss = float(np.asarray(problem.value(x0), dtype=np.float64))
+        grad = np.asarray(problem.grad(x0), dtype=np.float64)
+    if not (np.isfinite(loss) and np.all(np.isfinite(grad))):
+        raise ValueError(f"`--x0` {_vec(x0)} gives a non-finite loss or gradient on --problem {name} "
+                         f"(L = {loss:g}); start closer to the minimiser")
+    return problem, x0
+
+
+def _start(args, problem, name):
     if args.x0 is None:
         x0 = np.array(DEFAULT_X0.get(name, np.ones(problem.dim)), dtype=float)
     else:
@@ -48,10 +62,33 @@ def build_problem(args):
         if x0.shape != (problem.dim,):
             raise ValueError(f"`--x0` must have {problem.dim} comma-separated values for --problem {name}, "
                              f"got {len(x0)}")
-    return problem, x0
+    return x0
+
+
+def check_run_size(args):
+    """Refuse ``--n-steps`` x ``--dim`` whose recorded trajectory would not fit in memory (before any work)."""
+    from ._persist import max_load_bytes
+
+    dim = args.dim if args.dim is not None else 2
+    need = (args.n_steps + 1) * (2 * dim + 3) * 8
+    cap = max_load_bytes()
+    if args.n_steps >= 1 and dim >= 1 and need > cap:
+        raise ValueError(f"`--n-steps` {args.n_steps} with `--dim` {dim} records a trajectory of about "
+                         f"{_size(need)}, more than the {_size(cap)} allowed (half this machine's memory); "
+                         "lower --n-steps or --dim")
+
+
+def _size(n):
+    for unit in ("bytes", "kB", "MB", "GB", "TB", "PB"):
+        if n < 1000 or unit == "PB":
+            return f"{n:.3g} {unit}" if unit != "bytes" else f"{n} bytes"
+        n /= 1000
+
 
 
 def _run_summary(problem, traj):
+    if len(traj.x) == 0:
+        raise ValueError(f"the run recorded no state ({traj.message}); check `--x0`")
     out = dict(problem=repr(problem), status=traj.status, message=traj.message, n_steps=traj.n_steps,
                nfev=traj.nfev, x0=traj.x[0], final_x=traj.x[-1],
                final_v=None if traj.v is None else traj.v[-1], final_loss=float(traj.loss[-1]))
@@ -61,19 +98,27 @@ def _run_summary(problem, traj):
 
 
 def _save_trajectory(path, traj):
+    from ._persist import atomic_write
+
     if path is None:
         return None
-    if not str(path).endswith(".npz"):
-        raise ValueError(f"`--out` must name a .npz file, got {path!r}")
     arrays = dict(t=traj.t, x=traj.x, loss=traj.loss)
     if traj.v is not None:
         arrays["v"] = traj.v
-    np.savez(path, **arrays)
+    atomic_write(path, lambda f: np.savez(f, **arrays))
     return str(path)
+
+
+def _check_out(args):
+    """Check ``--out`` (a .npz file) before any work."""
+    if args.out is not None:
+        _paths.check_file("--out", args.out, (".npz",))
 
 
 # ------------------------------------------------------------------------ simulate
 def run_simulate(args):
+    _check_out(args)
+    check_run_size(args)
     problem, x0 = build_problem(args)
     system = DampedParticle(problem, args.mass, args.friction)
     traj = integrate(system, x0, method=args.method, step=args.step, n_steps=args.n_steps, tol=args.tol)
@@ -121,10 +166,14 @@ def build_optimizer(args):
         return KerasSGD(lr, mom, nesterov=args.nesterov)
     if name == "ema":
         return EMAMomentum(lr, mom)
+    if not 0.0 <= mom < 1.0:
+        raise ValueError(f"`--momentum` is Adam's beta1 and must be in [0, 1), got {mom!r}")
     return Adam(lr, betas=(mom, 0.999))
 
 
 def run_optimize(args):
+    _check_out(args)
+    check_run_size(args)
     problem, x0 = build_problem(args)
     opt = build_optimizer(args)
     traj = optimize(problem, opt, x0, n_steps=args.n_steps, tol=args.tol)
@@ -189,15 +238,22 @@ def text_map(r):
 
 # ------------------------------------------------------------------------ spectrum
 SPECTRAL_METHODS = ("gd", "heavy_ball", "nesterov")
+#: Largest ``--kappa``: GD needs about ``kappa ln(1e6) / 2`` steps, exact in float64 below ``2**53``.
+MAX_KAPPA = 1e15
 
 
 def run_spectrum(args):
     from . import spectral
 
-    if args.kappa < 1:
-        raise ValueError(f"`--kappa` must be >= 1, got {args.kappa!r}")
-    if not args.mu > 0:
-        raise ValueError(f"`--mu` must be > 0, got {args.mu!r}")
+    if not 1 <= args.kappa <= MAX_KAPPA:
+        raise ValueError(f"`--kappa` must be in [1, {MAX_KAPPA:g}] (beyond, step counts are not exact "
+                         f"in float64), got {args.kappa!r}")
+    if not 0 < args.mu < float("inf") or not np.isfinite(args.kappa * args.mu):
+        raise ValueError(f"`--mu` must be finite and > 0 with --kappa * --mu finite, got {args.mu!r}")
+    if args.lr is not None and not 0 <= args.lr < float("inf"):
+        raise ValueError(f"`--lr` must be finite and >= 0, got {args.lr!r}")
+    if not -1 < args.momentum < 1:
+        raise ValueError(f"`--momentum` must be in (-1, 1), got {args.momentum!r}")
     mu, L = args.mu, args.kappa * args.mu
     row = spectral.rate_table([args.kappa])[0]
     out = dict(command="spectrum", kappa=args.kappa, mu=mu, L=L, reduction=1e-6, optimal={})
@@ -249,20 +305,21 @@ def text_spectrum(r):
 def run_sweep(args):
     from .sweep import sweep
 
+    out_path = _paths.check_file("--out", "sweep.npz" if args.out is None else args.out, (".npz",))
+    if args.plot is not None:
+        _paths.check_file("--plot", args.plot, (".png", ".pdf", ".svg"))
+    check_grid_size(args)
     problem, x0 = build_problem(args)
-    out_path = "sweep.npz" if args.out is None else args.out
-    if not str(out_path).endswith(".npz"):
-        raise ValueError(f"`--out` must name a .npz file, got {out_path!r}")
-    if args.plot is not None and not str(args.plot).lower().endswith((".png", ".pdf", ".svg")):
-        raise ValueError(f"`--plot` must name a .png, .pdf or .svg file, got {args.plot!r}")
     backend, dask_args = _sweep_backend(args)
+    client = dask_args.get("client")
+    if isinstance(client, str):
+        dask_args["client"] = connect_scheduler(client)
     try:
         result = sweep(problem, args.lrs, args.momenta, x0=x0, n_steps=args.n_steps, method=args.method,
                        tol=args.tol, backend=backend, **dask_args)
-    except OSError as exc:
-        if args.scheduler is None:
-            raise
-        raise ValueError(f"cannot reach the Dask scheduler at `--scheduler` {args.scheduler}: {exc}") from None
+    finally:
+        if isinstance(client, str):
+            dask_args["client"].close()
     result.save(out_path)
     best = result.best()
     out = dict(command="sweep", problem=repr(problem), method=args.method, n_steps=args.n_steps, tol=args.tol,
@@ -272,8 +329,39 @@ def run_sweep(args):
     reached = result.steps_to_tol[result.steps_to_tol >= 0]
     out["fastest_steps_to_tol"] = int(reached.min()) if reached.size else None
     if args.plot is not None:
-        out["written"].append(_plot_sweep(result, problem, args.plot))
+        out["written"].append(_plot_sweep(result, problem, args.plot, args.plot_field))
     return out
+
+
+#: Seconds to wait for a Dask scheduler named by ``--scheduler``.
+CONNECT_TIMEOUT = 10
+_ADDRESS = re.compile(r"^(?:(?:tcp|tls|ucx|ws|wss)://)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9.\-_]*):(\d{1,5})$")
+
+
+def connect_scheduler(address):
+    """A ``distributed.Client`` of the scheduler at ``address`` (``[tcp://]HOST:PORT``), or ``ValueError`` fast."""
+    match = _ADDRESS.match(address)
+    if match is None or not 0 < int(match.group(1)) < 65536:
+        raise ValueError(f"`--scheduler` must be an address like tcp://10.0.0.5:8786 (HOST:PORT, optionally "
+                         f"with tcp://, tls://, ucx://, ws:// or wss://), got {address!r}")
+    import distributed
+
+    try:
+        return distributed.Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise ValueError(f"cannot reach the Dask scheduler at `--scheduler` {address} within "
+                         f"{CONNECT_TIMEOUT} s: {' '.join(str(exc).split()) or type(exc).__name__}") from None
+
+
+def check_grid_size(args):
+    """Refuse a grid whose result arrays would not fit in memory (before any work)."""
+    from ._persist import max_load_bytes
+
+    points = len(args.lrs) * len(args.momenta)
+    need, cap = points * 8 * 8, max_load_bytes()
+    if need > cap:
+        raise ValueError(f"`--lrs` x `--momenta` is a grid of {points} points whose results need about "
+                         f"{_size(need)}, more than the {_size(cap)} allowed (half this machine's memory)")
 
 
 def _sweep_backend(args):
@@ -298,7 +386,7 @@ def _sweep_backend(args):
     return "dask", dict(client=args.scheduler, workers=args.workers)
 
 
-def _plot_sweep(result, problem, path):
+def _plot_sweep(result, problem, path, field="rate"):
     from matplotlib.figure import Figure
 
     from . import plotting
@@ -306,7 +394,7 @@ def _plot_sweep(result, problem, path):
     fig = Figure(figsize=(5.6, 4.3), layout="constrained")
     ax = fig.subplots()
     eig = problem if hasattr(problem, "eigenvalues") and problem.mu > 0 else None
-    plotting.rate_heatmap(result, eigenvalues=eig, ax=ax)
+    plotting.rate_heatmap(result, eigenvalues=eig, ax=ax, field=field)
     ax.set_title(f"{result.method} on {result.problem_name}, {result.n_steps} steps", fontsize="medium")
     fig.savefig(path, dpi=110)
     return str(path)

@@ -566,8 +566,9 @@ def _error(tr, quantity, problem, lstar, minimizer):
 _RATE_METHODS = ("gd", "heavy_ball", "nesterov")
 
 
-def rate_heatmap(result=None, *, eigenvalues=None, lrs=None, momenta=None, method=None, vmin=0.0, vmax=0.999,
-                 scale="log", cmap="viridis_r", optimum=True, colorbar=True, legend=True, ax=None, mesh_kw=None):
+def rate_heatmap(result=None, *, eigenvalues=None, lrs=None, momenta=None, method=None, vmin=None, vmax=None,
+                 scale="log", cmap="viridis_r", optimum=True, colorbar=True, legend=True, ax=None, mesh_kw=None,
+                 field="rate"):
     r"""Contraction rate over a ``(lr, momentum)`` grid: analytic, or measured by a sweep.
 
     Analytic (``result`` None): the spectral radius of ``method`` on a
@@ -593,8 +594,12 @@ def rate_heatmap(result=None, *, eigenvalues=None, lrs=None, momenta=None, metho
         ``lrs`` gets a logarithmic axis.
     method : {"gd", "heavy_ball", "nesterov"}, optional
         Default ``"heavy_ball"``, or the sweep's method.
-    vmin, vmax : float
-        Colour-scale limits in ``rho`` (``0 <= vmin < vmax < 1`` for the log scale).
+    vmin, vmax : float, optional
+        Colour-scale limits in ``rho`` (``0 <= vmin < vmax < 1`` for the log
+        scale). Default: ``vmin = 0`` and ``vmax`` the first of 0.999,
+        0.9999, 0.99999 at or above every rate below 1 that is drawn. For
+        ``field="steps_to_tol"`` or ``"final_loss"`` the limits are in those
+        units, and default to the range of the values drawn.
     scale : {"log", "linear"}
         ``"log"``: colour by ``-log10(1 - rho)``; ``"linear"``: by ``rho``.
     cmap : str
@@ -608,12 +613,18 @@ def rate_heatmap(result=None, *, eigenvalues=None, lrs=None, momenta=None, metho
     ax : matplotlib Axes, optional
     mesh_kw : dict, optional
         Extra keywords for ``ax.pcolormesh`` (copied).
+    field : {"rate", "steps_to_tol", "final_loss"}
+        What to draw of a sweep (the analytic map has only ``"rate"``):
+        ``steps_to_tol`` on a linear scale (points that never reached the
+        tolerance, or diverged, are grey), ``final_loss`` on a logarithmic
+        scale (diverged points grey; a loss of 0 gets the bottom colour).
 
     Returns
     -------
     matplotlib.axes.Axes
-        ``ax.collections[0]`` is the ``QuadMesh`` whose array is the rate grid
-        (shape ``(len(momenta), len(lrs))``, masked where ``>= 1`` or not finite).
+        ``ax.collections[0]`` is the ``QuadMesh`` whose array is the drawn grid
+        (shape ``(len(momenta), len(lrs))``; for the rate, masked where ``>= 1``
+        or not finite).
 
     Examples
     --------
@@ -628,8 +639,11 @@ def rate_heatmap(result=None, *, eigenvalues=None, lrs=None, momenta=None, metho
     from . import spectral
 
     _v.choice("scale", scale, ["log", "linear"])
-    vmin = _v.real("vmin", vmin, low=0.0)
-    vmax = _v.real("vmax", vmax, low=vmin, low_open=True, high=1.0, high_open=scale == "log")
+    _v.choice("field", field, list(_FIELDS))
+    if field != "rate":
+        if result is None:
+            raise ValueError(f"`field` {field!r} needs a SweepResult; the analytic map draws only the rate")
+        return _field_heatmap(result, field, vmin, vmax, cmap, colorbar, ax, mesh_kw)
     lam = _eigen_arg(eigenvalues)
     if result is None:
         if lam is None or lrs is None or momenta is None:
@@ -649,6 +663,9 @@ def rate_heatmap(result=None, *, eigenvalues=None, lrs=None, momenta=None, metho
     if rate.shape != (len(momenta), len(lrs)):
         raise ValueError(f"the rate grid must have shape (len(momenta), len(lrs)) = {(len(momenta), len(lrs))}, "
                          f"got {rate.shape}")
+    vmin = _v.real("vmin", 0.0 if vmin is None else vmin, low=0.0)
+    vmax = _v.real("vmax", _auto_rate_top(rate, vmin) if vmax is None else vmax, low=vmin, low_open=True,
+                   high=1.0, high_open=scale == "log")
     kw = _s.copy_kw("mesh_kw", mesh_kw)
     ax = _s.new_axes(ax, figsize=(5.4, 4.2))
     mesh = _draw_rate_mesh(ax, lrs, momenta, rate, vmin, vmax, scale, cmap, kw)
@@ -669,6 +686,55 @@ def rate_heatmap(result=None, *, eigenvalues=None, lrs=None, momenta=None, metho
     ax.set_ylabel(r"momentum $\beta$")
     if legend:
         _legend(ax, extra, loc="lower left")
+    return ax
+
+
+_FIELDS = {"rate": None, "steps_to_tol": "steps to tolerance (simulated)",
+           "final_loss": r"final loss $L(x_n)$ (simulated)"}
+
+
+def _auto_rate_top(rate, vmin):
+    """The first of 0.999, 0.9999, 0.99999 at or above every drawn rate below 1."""
+    with np.errstate(invalid="ignore"):
+        drawn = rate[np.isfinite(rate) & (rate < 1.0)]
+    top = float(drawn.max()) if drawn.size else 0.0
+    return next((t for t in (0.999, 0.9999, 0.99999) if t >= top and t > vmin), 0.99999)
+
+
+def _field_heatmap(result, field, vmin, vmax, cmap, colorbar, ax, mesh_kw):
+    """``steps_to_tol`` (linear colours) or ``final_loss`` (log colours) of a sweep; grey where not drawn."""
+    import matplotlib
+    from matplotlib.colors import LogNorm, Normalize
+
+    lrs, momenta = np.asarray(result.lrs, float), np.asarray(result.momenta, float)
+    values = np.asarray(getattr(result, field), dtype=float)
+    if values.shape != (len(momenta), len(lrs)):
+        raise ValueError(f"`{field}` must have shape (len(momenta), len(lrs)) = {(len(momenta), len(lrs))}, "
+                         f"got {values.shape}; select the grid axes of a labelled result with sel() first")
+    bad = np.asarray(result.diverged, bool) | ~np.isfinite(values) | (values < 0)
+    shown = np.ma.masked_array(values, mask=bad)
+    good = values[~bad]
+    log = field == "final_loss" and np.any(good > 0)
+    low = (good[good > 0].min() if log else good.min()) if good.size else 1.0
+    high = good.max() if good.size else 1.0
+    vmin = _v.real("vmin", low if vmin is None else vmin, low=0.0, low_open=log)
+    vmax = _v.real("vmax", max(high, vmin * 10.0 if log else vmin + 1.0) if vmax is None else vmax, low=vmin,
+                   low_open=True)
+    norm = LogNorm(vmin=vmin, vmax=vmax, clip=True) if log else Normalize(vmin=vmin, vmax=vmax, clip=True)
+    kw = _s.copy_kw("mesh_kw", mesh_kw)
+    kw.setdefault("shading", "flat")
+    ax = _s.new_axes(ax, figsize=(5.4, 4.2))
+    cm = matplotlib.colormaps[cmap].with_extremes(bad=_DIVERGENT)
+    geometric = _s.is_geometric(lrs)
+    mesh = ax.pcolormesh(_s.cell_edges(lrs, geometric), _s.cell_edges(momenta, False), shown, cmap=cm, norm=norm,
+                         **kw)
+    if geometric:
+        ax.set_xscale("log")
+    if colorbar:
+        label = _FIELDS[field] + (f", tol = {result.tol:g}" if field == "steps_to_tol" else "")
+        ax.figure.colorbar(mesh, ax=ax).set_label(label)
+    ax.set_xlabel(r"learning rate $\alpha$")
+    ax.set_ylabel(r"momentum $\beta$")
     return ax
 
 
@@ -718,6 +784,9 @@ def _mark_optima(ax, spectral, lam, method, result, lrs, momenta, rate):
         finite = np.where(np.isfinite(rate), rate, np.inf)
         if np.isfinite(finite).any():
             i, j = np.unravel_index(np.argmin(finite), finite.shape)
+            best = result.best() if hasattr(result, "best") and hasattr(result, "steps_to_tol") else None
+            if best is not None:  # SweepResult.best: fewest steps to tolerance, then the rate
+                i, j = int(np.flatnonzero(momenta == best[1])[0]), int(np.flatnonzero(lrs == best[0])[0])
             ax.plot([lrs[j]], [momenta[i]], marker="o", markersize=9, markerfacecolor="none",
                     markeredgecolor="white", markeredgewidth=1.8, linestyle="none",
                     label=f"best simulated: $\\rho$ = {finite[i, j]:.4g}", zorder=5)

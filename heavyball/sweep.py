@@ -40,6 +40,10 @@ BACKENDS = ("numba", "numpy", "dask")
 #: coordinates of ``x`` and of the momentum buffer to zero (see :func:`sweep`, Notes).
 FLUSH_BELOW = 2.2250738585072014e-308
 FLUSH_EVERY = 16
+#: A final distance ``|x_n - x*|`` below this has reached the floating-point floor (flushed to
+#: zero or about to be): such a point's ``rate`` is measured over its ``steps_to_tol`` steps instead.
+#: Below :data:`SMALLEST_THRESHOLD`, so every such point has reached the tolerance.
+FLOOR_DISTANCE = 1e-300
 #: Each scaled term of the per-step tolerance test is raised to at least this
 #: before squaring (see :func:`_tolerance_scale`).
 DISTANCE_FLOOR = 1e-150
@@ -71,8 +75,12 @@ class SweepResult:
         First ``k`` in ``0..n`` with ``|x_k - x*| <= tol |x_0 - x*|``; -1 where
         never reached (a run that got there and diverged later keeps its ``k``).
     rate : ndarray, shape (..., M, L)
-        ``(|x_n - x*| / |x_0 - x*|)^(1/n)``; ``inf`` where diverged; 0 where
-        the distance underflowed to zero.
+        Mean contraction factor per step, ``(|x_K - x*| / |x_0 - x*|)^(1/K)``
+        with ``K = n``, or, where ``|x_n - x*|`` reached the floating-point
+        floor (below ``1e-300``, where the sweep flushes to zero), the
+        largest power of two ``K <= max(steps_to_tol, 1)``: the rate over steps before the floor, so
+        a converged point has a rate in ``(0, 1)``. ``inf`` where diverged; 0
+        only where a run lands exactly on ``x*`` within ``K`` steps.
     diverged : ndarray of bool, shape (..., M, L)
         A coordinate of ``x`` or of the momentum buffer became non-finite or
         exceeded ``divergence_bound`` at some step, or ``L(x_n)`` is not finite.
@@ -219,9 +227,12 @@ class SweepResult:
         return dataclasses.replace(self, grid=grid, starts=starts, problem_params=params, **arrays)
 
     def best(self):
-        """``(lr, momentum, rate)`` of the smallest rate among the non-diverged points, or None.
+        """``(lr, momentum, rate)`` of the best non-diverged point, or None if every point diverged.
 
-        Only for a plain ``(M, L)`` result; select a cell of a grid with :meth:`sel` first.
+        The best point reaches the tolerance in the fewest steps
+        (``steps_to_tol``); ties, and results where no point reached it, go
+        to the smallest ``rate``. Only for a plain ``(M, L)`` result; select a
+        cell of a grid with :meth:`sel` first.
         """
         if self.grid:
             raise ValueError(f"best() needs a (momenta x lrs) result; select the grid axes first, "
@@ -229,7 +240,9 @@ class SweepResult:
         rate = np.where(self.diverged, np.inf, self.rate)
         if not np.isfinite(rate).any():
             return None
-        i, j = np.unravel_index(int(np.argmin(rate)), rate.shape)
+        steps = np.where((self.steps_to_tol >= 0) & np.isfinite(rate), self.steps_to_tol, np.iinfo(np.int64).max)
+        flat = int(np.lexsort((rate.ravel(), steps.ravel()))[0])
+        i, j = np.unravel_index(flat, rate.shape)
         return float(self.lrs[j]), float(self.momenta[i]), float(rate[i, j])
 
     def save(self, path):
@@ -370,7 +383,8 @@ def sweep(problem, lrs, momenta, *, x0, n_steps, method="heavy_ball", tol=1e-8, 
     problem's ``minimizer`` (where that is None, read ``grad L(x)`` for
     ``x - x*``): ``steps_to_tol`` is the first ``k`` with
     ``|x_k - x*| <= tol |x_0 - x*|``, ``rate`` is
-    ``(|x_n - x*| / |x_0 - x*|)^(1/n)`` and ``final_loss`` is ``L(x_n)``.
+    ``(|x_K - x*| / |x_0 - x*|)^(1/K)`` with ``K = n`` (see below for runs
+    that reach the floating-point floor) and ``final_loss`` is ``L(x_n)``.
     A point diverges when a coordinate of ``x`` or of the momentum buffer
     becomes non-finite or exceeds ``1e50`` in magnitude
     (:data:`~heavyball.trajectory.DIVERGENCE_BOUND`) after any step, or when
@@ -381,10 +395,18 @@ def sweep(problem, lrs, momenta, *, x0, n_steps, method="heavy_ball", tol=1e-8, 
     smallest normal float64 (``2.2e-308``) are set to zero. Without this, a
     run that converges onto ``x* = 0`` spends its remaining steps on
     subnormal numbers, each about 20 times slower. It changes nothing but
-    the underflow: where ``|x_n - x*|`` would have been subnormal the rate
-    may be 0 instead of a number set by the underflow floor; a contraction
-    rate below ``(2.2e-308 / |x_0 - x*|)^(1/n)`` is not representable in
-    float64 either way.
+    the underflow. A run whose ``|x_n - x*|`` ends below ``1e-300``
+    (:data:`FLOOR_DISTANCE`) has reached this floor, where
+    ``(|x_n - x*| / |x_0 - x*|)^(1/n)`` would measure the floor (often 0),
+    not the run; its rate is measured over the steps before the floor
+    instead: ``K`` is the largest power of two ``<= max(steps_to_tol, 1)``
+    (such a run has always reached the tolerance, since
+    ``tol |x_0 - x*| >= 1e-300``), and the point is run again for ``K``
+    steps (the same iterates; powers of two keep the re-runs to a few
+    vectorised passes, under 5% of the sweep's time where most points reach
+    the floor). For gradient descent at its optimal learning rate on a quadratic
+    this is the spectral radius ``(kappa - 1) / (kappa + 1)`` whatever
+    ``n_steps``.
 
     Each grid point is computed independently of the others (the kernel's
     blocks of 32 points never mix their lanes), so splitting the grid into
@@ -585,7 +607,54 @@ def run_piece(cell, common, p0, p1, steps, dead, loss, rate):
         st, dd, xf = numpy_chunk(cell.problem, method, cell.x0, cell.xstar, cell.use_grad, cell.scale, cell.thr2,
                                  lr, mom, n)
         steps[:], dead[:] = st, dd
-    loss[:], rate[:] = _summarise(cell.problem, xf, dead, cell.xstar, cell.use_grad, cell.d0, n)
+    loss[:], rate[:], floor = _summarise(cell.problem, xf, dead, cell.xstar, cell.use_grad, cell.d0, n)
+    if floor.size:
+        rate[floor] = _rate_before_floor(cell, common, p0 + floor, steps[floor])
+
+
+def _rate_before_floor(cell, common, points, steps):
+    """Rates of grid points whose distance reached the floor, measured over the steps before it.
+
+    Re-runs each point for ``K`` steps, the largest power of two
+    ``<= max(steps_to_tol, 1)`` (the same iterates, so ``x_K`` is the one the
+    full run passed through), and returns ``(|x_K - x*| / |x_0 - x*|)^(1/K)``.
+    Powers of two keep the re-runs to a few passes (one per distinct ``K``;
+    the compiled kernel's blocks of 32 lanes take any ``(lr, momentum)`` pairs).
+    """
+    method, lrs, momenta, _ = common
+    n_lr = len(lrs)
+    k = np.left_shift(1, np.floor(np.log2(np.maximum(steps, 1))).astype(np.int64))
+    out = np.empty(len(points))
+    lr_all, mom_all = lrs[points % n_lr], momenta[points // n_lr]
+    for kk in np.unique(k):
+        sel = np.flatnonzero(k == kk)
+        if cell.cp is not None:
+            xf = _block_rerun(cell, method, lr_all[sel], mom_all[sel], int(kk))
+        else:
+            xf = numpy_chunk(cell.problem, method, cell.x0, cell.xstar, cell.use_grad, cell.scale, cell.thr2,
+                             lr_all[sel], mom_all[sel], int(kk))[2]
+        with np.errstate(all="ignore"):
+            e = np.asarray(cell.problem.grad(xf), dtype=np.float64) if cell.use_grad else xf - cell.xstar
+            out[sel] = np.exp((np.log(_norms(e)) - math.log(cell.d0)) / kk)
+    return out
+
+
+def _block_rerun(cell, method, lr, mom, n):
+    """Final iterates after ``n`` steps of the compiled kernel for arbitrary ``(lr, mom)`` pairs, 32 at a time."""
+    from . import kernels
+
+    lanes, d, cp = kernels.LANES, cell.x0.shape[0], cell.cp
+    work = [np.empty((d, lanes)) for _ in range(3)] + [np.empty(lanes), np.empty(lanes, np.bool_),
+                                                        np.empty(lanes, np.int64), np.empty(lanes, np.bool_)]
+    xf = np.empty((len(lr), d))
+    for b0 in range(0, len(lr), lanes):
+        m = min(lanes, len(lr) - b0)
+        lr_b, mom_b = np.full(lanes, lr[b0 + m - 1]), np.full(lanes, mom[b0 + m - 1])
+        lr_b[:m], mom_b[:m] = lr[b0:b0 + m], mom[b0:b0 + m]
+        kernels._sweep_block(kernels.SWEEP_METHODS[method], cp.kind, cp.scalars, cp.vec1, cp.vec2, cell.x0,
+                             cell.xstar, cell.use_grad, cell.scale, cell.thr2, lr_b, mom_b, n, *work)
+        xf[b0:b0 + m] = work[0][:, :m].T
+    return xf
 
 
 def _run_local(cells, common, total, chunk, show):
@@ -708,9 +777,14 @@ def _tolerance_distance2(e, scale):
 
 
 def _summarise(problem, xf, dead, xstar, use_grad, d0, n):
-    """``final_loss`` and ``rate`` from final states (shared by both backends); updates ``dead``."""
+    """``final_loss``, ``rate`` and the points at the floor, from final states; updates ``dead``.
+
+    The floor points (live, final distance below :data:`FLOOR_DISTANCE`) get
+    their rate from :func:`_rate_before_floor`.
+    """
     loss = np.full(len(dead), np.inf)
     rate = np.full(len(dead), np.inf)
+    floor = np.zeros(0, dtype=np.intp)
     live = np.flatnonzero(~dead)
     if live.size:
         x = xf if live.size == len(dead) else xf[live]
@@ -718,9 +792,11 @@ def _summarise(problem, xf, dead, xstar, use_grad, d0, n):
             value = np.asarray(problem.value(x), dtype=np.float64).reshape(-1)
             e = np.asarray(problem.grad(x), dtype=np.float64) if use_grad else x - xstar
             # exp(log / n): (dist / d0) itself may overflow for a far but bounded point
-            r = np.exp((np.log(_norms(e)) - math.log(d0)) / n)
+            dist = _norms(e)
+            r = np.exp((np.log(dist) - math.log(d0)) / n)
         ok = np.isfinite(value) & np.isfinite(r)
         loss[live[ok]] = value[ok]
         rate[live[ok]] = r[ok]
         dead[live[~ok]] = True
-    return loss, rate
+        floor = live[ok & (dist < FLOOR_DISTANCE)]
+    return loss, rate, floor

@@ -301,7 +301,9 @@ def run(out="heavyball-tour", quick=False, stream=None):
     Parameters
     ----------
     out : str or path
-        Directory for the PNG figures (created if needed).
+        Directory for the PNG figures (created if needed). Checked before any
+        work: ``ValueError`` if it is a file, lies under a file or a missing
+        place that cannot be created, or nothing can be written there.
     quick : bool
         Shorter map check and a coarser heat-map grid.
     stream : file, optional
@@ -310,6 +312,9 @@ def run(out="heavyball-tour", quick=False, stream=None):
     import sys
     import time
 
+    from ._paths import check_directory
+
+    check_directory("out", out)  # before the work: a bad directory must not cost the whole tour
     start = time.perf_counter()
     stream = sys.stdout if stream is None else stream
     data = collect(quick=quick)

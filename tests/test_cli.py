@@ -271,3 +271,15 @@ def test_sweep_errors(argv, names, capsys):
         code = exc.code
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and names in err
+
+
+@pytest.mark.parametrize("field", ["steps_to_tol", "final_loss"])
+def test_sweep_plot_field_draws_the_chosen_array(field, capsys, tmp_path):
+    out, png = tmp_path / "s.npz", tmp_path / "s.png"
+    assert cli.main(["sweep", "--kappa", "10", "--lrs", "0.05:0.15:3", "--momenta", "0:0.5:2", "--n-steps", "300",
+                     "--out", str(out), "--plot", str(png), "--plot-field", field, "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert r["written"] == [str(out), str(png)] and png.stat().st_size > 0
+    saved = SweepResult.load(out)
+    lr, mom, rate = saved.best()
+    assert r["best"] == dict(lr=lr, momentum=mom, rate=rate) and 0.0 < rate < 1.0

@@ -6,6 +6,7 @@ writes the first member, announces itself and waits, so the parent kills it
 while the archive is half written.
 """
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -162,7 +163,7 @@ def test_newer_versions_other_formats_and_inconsistent_members_are_refused(plain
         (dict(edit_members=lambda d: d.update(steps_to_tol=d["steps_to_tol"].astype(np.float64))),
          "damaged heavyball sweep file"),
         (dict(edit_members=lambda d: d.pop("lrs")), "damaged heavyball sweep file"),
-        (dict(edit_meta=lambda m: m.pop("method")), "damaged heavyball sweep file"),
+        (dict(edit_meta=lambda m: m.pop("method")), "not a valid heavyball sweep file: the metadata has no field 'method'"),
         (dict(edit_meta=lambda m: m.update(x0=[1.0, 0.25])), r"'x0' \[1.0, 0.5\] differs from the metadata's"),
     ]
     for i, (edit, match) in enumerate(cases):
@@ -283,3 +284,146 @@ def test_zip_members_are_checked_on_load(plain, tmp_path):
         names = z.namelist()
         assert z.testzip() is None
     assert "__heavyball__.npy" in names and "rate.npy" in names
+
+
+# ---------------------------------------------------------------- hardening (issue 17, items 4, 5, 7, 8)
+def test_save_leaves_the_umask_alone_while_other_threads_create_files(plain, tmp_path, monkeypatch):
+    # The old save set the umask to 022 for a moment. Make that moment deterministic: whenever anything
+    # changes the umask, another thread creates a file right then and records its mode.
+    import threading
+
+    real_umask, modes = os.umask, []
+
+    def umask_with_a_thread(mask):
+        previous = real_umask(mask)
+
+        def create():
+            p = tmp_path / f"other{len(modes)}"
+            with open(p, "w"):
+                pass
+            modes.append(p.stat().st_mode & 0o777)
+
+        worker = threading.Thread(target=create)
+        worker.start()
+        worker.join()
+        return previous
+
+    old = real_umask(0o077)
+    try:
+        monkeypatch.setattr(os, "umask", umask_with_a_thread)
+        plain.save(tmp_path / "r")
+        assert set(modes) <= {0o600}, [oct(m) for m in modes]
+        assert (tmp_path / "r").stat().st_mode & 0o777 == 0o600  # the umask applies to the saved file
+        real_umask(0o022)
+        plain.save(tmp_path / "r2")
+        assert (tmp_path / "r2").stat().st_mode & 0o777 == 0o644
+    finally:
+        real_umask(old)
+
+
+def _zip_members(path, members, meta, compression=zipfile.ZIP_STORED, raw=None):
+    """Write an archive like np.savez, with a chosen compression; ``raw`` maps names to literal .npy bytes."""
+    with zipfile.ZipFile(path, "w", compression=compression) as z:
+        for name, arr in members.items():
+            with z.open(name + ".npy", "w", force_zip64=True) as f:
+                np.lib.format.write_array(f, arr, allow_pickle=False)
+        for name, data in (raw or {}).items():
+            z.writestr(name + ".npy", data)
+        with z.open("__heavyball__.npy", "w") as f:
+            np.lib.format.write_array(f, np.array(meta if isinstance(meta, str) else json.dumps(meta)))
+
+
+def _parts(path):
+    with np.load(path, allow_pickle=False) as data:
+        members = {k: data[k] for k in data.files}
+    return members, json.loads(str(members.pop("__heavyball__")))
+
+
+def test_a_member_declaring_a_huge_shape_is_refused_before_reading(plain, tmp_path):
+    plain.save(tmp_path / "src")
+    members, meta = _parts(tmp_path / "src")
+    members.pop("rate")
+    header = {"descr": "<f8", "fortran_order": False, "shape": (10**10,)}
+    buf = __import__("io").BytesIO()
+    np.lib.format.write_array_header_1_0(buf, header)
+    raw = {"rate": buf.getvalue() + bytes(800)}
+    _zip_members(tmp_path / "unlisted", members, meta, raw=raw)
+    with pytest.raises(ValueError, match=r"member 'rate' is <f8 \[10000000000\], listed as <f8 \[3, 13\]"):
+        hb.SweepResult.load(tmp_path / "unlisted")
+    meta["arrays"]["rate"]["shape"] = [10**10]
+    _zip_members(tmp_path / "listed", members, meta, raw=raw)
+    with pytest.raises(ValueError, match=r"not a valid heavyball sweep file: member 'rate' declares shape "
+                                         r"\(10000000000,\)"):
+        hb.SweepResult.load(tmp_path / "listed")
+
+
+def test_a_zip_bomb_is_refused_by_its_declared_size(plain, tmp_path, monkeypatch):
+    import tracemalloc
+
+    n_m, n_l = 400, 500  # 1.6 MB per float member, a few kB compressed
+    big = dataclasses.replace(plain, lrs=np.linspace(0, 1, n_l), momenta=np.linspace(0, 0.9, n_m),
+                              final_loss=np.zeros((n_m, n_l)), rate=np.zeros((n_m, n_l)),
+                              steps_to_tol=np.zeros((n_m, n_l), dtype=np.int64),
+                              diverged=np.zeros((n_m, n_l), dtype=bool))
+    big.save(tmp_path / "stored")
+    members, meta = _parts(tmp_path / "stored")
+    _zip_members(tmp_path / "bomb", members, meta, compression=zipfile.ZIP_DEFLATED)
+    assert (tmp_path / "bomb").stat().st_size < 100_000
+    assert hb.SweepResult.load(tmp_path / "bomb").rate.shape == (n_m, n_l)  # a sound file within the cap loads
+    monkeypatch.setattr(_persist, "max_load_bytes", lambda: 2_000_000)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=r"member '\w+' declares shape \(400, 500\) \(\d+ bytes\), beyond "
+                                             r"the \d+ bytes"):
+            hb.SweepResult.load(tmp_path / "bomb")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 500_000  # nothing was decompressed
+
+
+def test_nested_metadata_and_flipped_bits_are_value_errors(plain, tmp_path):
+    plain.save(tmp_path / "src")
+    members, meta = _parts(tmp_path / "src")
+    text = json.dumps(meta).replace('"problem_params": {', '"problem_params": {"deep": ' + "[" * 100_000
+                                    + "]" * 100_000 + ", ", 1)
+    _zip_members(tmp_path / "nested", members, text)
+    with pytest.raises(ValueError, match="not a valid heavyball sweep file: its metadata is nested too deeply"):
+        hb.SweepResult.load(tmp_path / "nested")
+    # a flipped bit in the central directory's compression method: zipfile raises NotImplementedError
+    raw = bytearray((tmp_path / "src").read_bytes())
+    at = raw.index(b"PK\x01\x02" , raw.index(b"PK\x01\x02") + 1)
+    raw[at + 10] = 1  # "shrunk", which zipfile cannot read
+    (tmp_path / "flipped").write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match="NotImplementedError"):
+        hb.SweepResult.load(tmp_path / "flipped")
+
+
+@pytest.mark.parametrize("field, value, match", [
+    ("n_steps", 1.7, "'n_steps' must be an integer >= 1, got 1.7"),
+    ("n_steps", -5, "'n_steps' must be an integer >= 1, got -5"),
+    ("n_steps", True, "'n_steps' must be an integer >= 1, got True"),
+    ("tol", {"__float__": "nan"}, r"'tol' must be a finite float > 0, got \{'__float__': 'nan'\}"),
+    ("tol", -1.0, "'tol' must be a finite float > 0"),
+    ("method", "adam", "'method' must be one of gd, heavy_ball, nesterov, got 'adam'"),
+    ("distance", "far", "'distance' must be"),
+    ("divergence_bound", 0.0, "'divergence_bound' must be a finite float > 0"),
+    ("grid", ["a", "a"], "'grid' must be a list of distinct axis names"),
+    ("problem_params", [1], "'problem_params' must be an object"),
+])
+def test_tampered_metadata_is_refused_naming_the_field(plain, tmp_path, field, value, match):
+    plain.save(tmp_path / "src")
+    _rewrite(tmp_path / "src", tmp_path / "bad", edit_meta=lambda m: m.update({field: value}))
+    with pytest.raises(ValueError, match="not a valid heavyball sweep file: metadata field " + match):
+        hb.SweepResult.load(tmp_path / "bad")
+
+
+def test_save_to_an_empty_path_or_a_directory_is_refused(plain, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sub").mkdir()
+    before = sorted(os.listdir(tmp_path))
+    with pytest.raises(ValueError, match="`path` must name a file, got ''"):
+        plain.save("")
+    with pytest.raises(IsADirectoryError, match="is a directory"):
+        plain.save(tmp_path / "sub")
+    assert sorted(os.listdir(tmp_path)) == before and os.listdir(tmp_path / "sub") == []

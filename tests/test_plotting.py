@@ -1,5 +1,6 @@
 """heavyball.plotting: content of the figures, not just that an Axes comes back."""
 
+import dataclasses
 import subprocess
 import sys
 
@@ -337,3 +338,32 @@ def test_regime_map_codes_match_an_independent_classification():
 def test_regime_map_needs_a_tuning_to_mark_modes():
     with pytest.raises(ValueError, match="lr"):
         plotting.regime_map(eigenvalues=[1.0])
+
+
+@pytest.mark.parametrize("field", ["steps_to_tol", "final_loss"])
+def test_rate_heatmap_draws_steps_and_final_loss_with_limits_from_the_data(field):
+    res = hb.sweep(hb.Quadratic.diagonal([1.0, 10.0]), [0.05, 0.1, 0.5], [0.0, 0.5], x0=[1.0, 1.0], n_steps=200)
+    ax = plotting.rate_heatmap(res, field=field)
+    mesh = ax.collections[0]
+    values = getattr(res, field).astype(float)
+    drawn = ~res.diverged & (values >= 0) & np.isfinite(values)
+    arr = mesh.get_array()
+    np.testing.assert_array_equal(np.ma.getmaskarray(arr).reshape(values.shape), ~drawn)
+    np.testing.assert_array_equal(np.asarray(arr).reshape(values.shape)[drawn], values[drawn])
+    lo, hi = mesh.get_clim()
+    assert (lo, hi) == (values[drawn].min(), values[drawn].max())
+    assert type(mesh.norm).__name__ == ("LogNorm" if field == "final_loss" else "Normalize")
+    plt.close(ax.figure)
+    with pytest.raises(ValueError, match="`field` 'final_loss' needs a SweepResult"):
+        plotting.rate_heatmap(eigenvalues=[1.0, 10.0], lrs=[0.1], momenta=[0.0], field="final_loss")
+    with pytest.raises(ValueError, match="`field` must be one of"):
+        plotting.rate_heatmap(res, field="loss")
+
+
+def test_rate_heatmap_picks_its_top_colour_from_the_rates():
+    res = hb.sweep(hb.Quadratic.diagonal([1.0, 10.0]), [0.05, 0.1, 0.5], [0.0, 0.5], x0=[1.0, 1.0], n_steps=200)
+    ax = plotting.rate_heatmap(res)
+    assert ax.collections[0].get_clim() == (0.0, 0.999)  # every rate is below 0.95
+    slow = dataclasses.replace(res, rate=np.where(res.diverged, np.inf, 0.99995))
+    assert plotting.rate_heatmap(slow, ax=plt.figure().subplots()).collections[0].get_clim() == (0.0, 0.99999)
+    plt.close("all")

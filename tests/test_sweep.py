@@ -10,6 +10,7 @@ threshold), ``final_loss`` to ``1e-12``, and ``rate`` where ``|x_n - x*|`` is
 above the rounding floor (below it the rate measures that floor).
 """
 
+import dataclasses
 import importlib
 import math
 
@@ -169,15 +170,53 @@ def test_steps_to_tol_counts_from_zero_and_is_minus_one_when_never_reached():
     assert hb.sweep(q, [0.1], [0.0], x0=[1.0], n_steps=5, tol=1.0).steps_to_tol[0, 0] == 0
 
 
-def test_exact_convergence_and_underflow_give_rate_zero_in_both_backends():
+def test_rate_before_the_floor_is_the_contraction_factor_in_both_backends():
     q = hb.Quadratic.diagonal([1.0])
-    lrs = np.array([1.0, 0.5, 0.875])  # x_1 = 0 exactly; x_k = 2^-k and 8^-k underflow
+    lrs = np.array([1.0, 0.5, 0.875])  # x_1 = 0 exactly; x_k = 2^-k and 8^-k reach the floor (flushed to 0)
     for backend in ("numba", "numpy"):
         res = hb.sweep(q, lrs, [0.0], x0=[1.0], n_steps=1100, method="gd", backend=backend)
-        np.testing.assert_array_equal(res.rate, [[0.0, 0.0, 0.0]])
         np.testing.assert_array_equal(res.steps_to_tol, [[1, 27, 9]])  # 2^-27 <= 1e-8 < 2^-26, 8^-9 ...
+        # measured over steps_to_tol steps: 0.5 and 0.125 exactly; 0 only for the exact landing on x*
+        np.testing.assert_allclose(res.rate, [[0.0, 0.5, 0.125]], rtol=1e-15, atol=0)
     slow = hb.sweep(q, [0.05], [0.0], x0=[1.0], n_steps=1100, method="gd")  # 0.95^1100 = 3.7e-25
     assert slow.rate[0, 0] == pytest.approx(0.95, rel=1e-12)
+
+
+@pytest.mark.parametrize("kappa", [10.0, 1000.0])
+def test_rate_at_the_floor_is_the_spectral_radius_of_gd_at_its_optimal_lr(kappa):
+    # GD at lr = 2 / (mu + L) contracts both modes of diag(1, kappa) by (kappa - 1) / (kappa + 1) each step;
+    # with kappa = 10 it reaches the float floor after about 3500 of the 5000 steps (the rate used to be 0)
+    q = hb.Quadratic.diagonal([1.0, kappa])
+    lr = 2.0 / (1.0 + kappa)
+    rho = (kappa - 1.0) / (kappa + 1.0)
+    n = 5000 if kappa == 10.0 else 400_000
+    runs = {b: hb.sweep(q, [0.5 * lr, lr], [0.0], x0=[1.0, 1.0], n_steps=n, method="gd", backend=b)
+            for b in ("numba", "numpy")} if kappa == 10.0 else {
+        "numba": hb.sweep(q, [0.5 * lr, lr], [0.0], x0=[1.0, 1.0], n_steps=n, method="gd")}
+    for res in runs.values():
+        final = (1.0 - lr) ** n  # far below the floor: the final iterate is exactly 0
+        assert final < 1e-300 and res.final_loss[0, 1] == 0.0
+        assert res.rate[0, 1] == pytest.approx(rho, rel=1e-12)
+        # half that lr stays above the floor: the slow mode (1 - lr/2)^n over n steps, from |x_0| = sqrt 2
+        assert res.rate[0, 0] == pytest.approx((1.0 - 0.5 * lr) * 2.0 ** (-0.5 / n), rel=1e-12)
+        lr_best, mom_best, rate_best = res.best()
+        assert (lr_best, rate_best) == (lr, res.rate[0, 1]) and 0.0 < rate_best < 1.0
+    if len(runs) == 2:
+        np.testing.assert_array_equal(runs["numba"].rate, runs["numpy"].rate)
+
+
+def test_best_ranks_by_steps_to_tolerance_then_rate():
+    res = hb.sweep(hb.Quadratic.diagonal([1.0, 10.0]), [0.05, 0.1, 0.5], [0.0, 0.5], x0=[1.0, 1.0], n_steps=200)
+    assert res.steps_to_tol.tolist() == [[-1, 172, -1], [150, 55, -1]]
+    assert res.best() == (0.1, 0.5, float(res.rate[1, 1]))
+    # a point with a smaller rate but more steps to tol loses to the faster one
+    tweaked = dataclasses.replace(res, rate=np.where(res.diverged, np.inf, 0.99))
+    tweaked.rate[0, 1] = 0.1
+    assert tweaked.best()[:2] == (0.1, 0.5)
+    # no point reached the tolerance: the smallest rate wins
+    none = dataclasses.replace(res, steps_to_tol=np.full_like(res.steps_to_tol, -1))
+    i, j = np.unravel_index(np.argmin(np.where(res.diverged, np.inf, res.rate)), res.rate.shape)
+    assert none.best() == (float(res.lrs[j]), float(res.momenta[i]), float(res.rate[i, j]))
 
 
 def test_user_problem_runs_on_the_numpy_backend():

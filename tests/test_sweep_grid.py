@@ -118,7 +118,10 @@ def test_sel_and_best_on_a_labelled_result():
     with pytest.raises(ValueError, match=r"best\(\) needs a \(momenta x lrs\) result.*sel\(kappa=...\)"):
         res.best()
     lr, mom, rate = res.sel(kappa=10.0).best()
-    assert rate == np.min(np.where(res.diverged[0], np.inf, res.rate[0]))
+    # fewest steps to tolerance, then the smallest rate among those
+    reached = (res.steps_to_tol[0] >= 0) & ~res.diverged[0]
+    fastest = reached & (res.steps_to_tol[0] == res.steps_to_tol[0][reached].min())
+    assert rate == np.min(res.rate[0][fastest])
     with pytest.raises(ValueError, match=r"`kappa` must be one of \[10.0, 100.0\], got 30.0"):
         res.sel(kappa=30.0)
     with pytest.raises(ValueError, match="`x0_seed` is not a grid axis of this result; grid axes: kappa"):

@@ -163,8 +163,10 @@ def test_heatmap_sweep_rates_match_an_independent_loop(heat):
 def test_heatmap_summary_numbers(heat):
     problem, result, s = heat
     assert s["analytic"] == pytest.approx(_closed_form_tuning(100.0, "heavy_ball"), rel=1e-13)
+    # SweepResult.best: the fewest steps to tolerance, then the smallest rate
     rate = np.where(result.diverged, np.inf, result.rate)
-    i, j = np.unravel_index(np.argmin(rate), rate.shape)
+    steps = np.where((result.steps_to_tol >= 0) & ~result.diverged, result.steps_to_tol, np.iinfo(np.int64).max)
+    i, j = np.unravel_index(np.lexsort((rate.ravel(), steps.ravel()))[0], rate.shape)
     assert s["best"] == (result.lrs[j], result.momenta[i], rate[i, j])
     assert s["converged"] == int((~result.diverged).sum()) and s["grid"] == result.rate.size
     # analytic radius of each grid point from numpy.roots of the two modes' polynomials
