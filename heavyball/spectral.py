@@ -305,8 +305,12 @@ def _steps(log_rate, log_reduction):
     if log_rate == -math.inf:
         return 1
     k = max(1, math.ceil(log_reduction / log_rate))
-    while k > 1 and (k - 1) * log_rate <= log_reduction:  # guard the ceil against rounding
-        k -= 1
+    # Guard the ceil against rounding: at most a few steps back. Beyond 2**53
+    # ``(k - 1) * log_rate`` rounds like ``k * log_rate``, and an unbounded loop
+    # would walk back one integer at a time (rate_table([1e100]) never returned).
+    for _ in range(4):
+        if k > 1 and (k - 1) * log_rate <= log_reduction:
+            k -= 1
     return k
 
 

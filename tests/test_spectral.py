@@ -88,6 +88,22 @@ def test_rate_table_steps_are_the_smallest_sufficient():
     assert (row.gd_steps, row.heavy_ball_steps, row.nesterov_steps) == (1, 1, 1)
 
 
+def test_rate_table_huge_kappa_returns_and_agrees_with_decimals():
+    # Past 2**53 steps the rounding guard used to walk back one integer at a time
+    # (rate_table([1e100]) never returned). Run in a child so a regression fails, not hangs.
+    import subprocess
+    import sys
+
+    code = "from heavyball import spectral; r = spectral.rate_table([1e20, 1e100, 1e300]); print(r[1].gd_steps)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    with decimal.localcontext() as ctx:
+        ctx.prec = 400
+        k = Decimal("1e100")
+        exact = Decimal("1e-6").ln() / ((k - 1) / (k + 1)).ln()
+    assert abs(int(out.stdout) - exact) / exact < 1e-12
+
+
 def test_kappa_100_parameters():
     lr, beta, rate = spectral.optimal_parameters(1.0, 100.0, "heavy_ball")
     assert (lr, beta, rate) == pytest.approx((4 / 121, 81 / 121, 9 / 11), rel=1e-15)
