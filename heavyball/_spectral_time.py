@@ -127,6 +127,12 @@ def transient_growth(eigenvalues, lr, momentum=0.0, method="heavy_ball", n_steps
         As in :func:`iteration_matrix`.
     n_steps : int >= 0
 
+    Raises
+    ------
+    ValueError
+        For bad rates or eigenvalues, or an ``n_steps`` whose curves would not
+        fit in memory (:func:`heavyball._validation.size_limit`).
+
     Returns
     -------
     TransientGrowth
@@ -156,6 +162,7 @@ def transient_growth(eigenvalues, lr, momentum=0.0, method="heavy_ball", n_steps
     lr, beta = check_rates(lr, momentum, method)
     lam, _ = check_eigenvalues(eigenvalues)
     n = _v.integer("n_steps", n_steps, low=0)
+    _v.check_size("n_steps", n, 4 * (n + 1), "the growth curves (steps, norm, rho^k)", "lower `n_steps`")
     T, D, disc = optimizer_coefficients(lam, lr, beta, method)
     rho = float(np.max(dominant_modulus(T, D, disc)))
     steps = np.arange(n + 1)
@@ -181,6 +188,13 @@ def half_life(beta):
     ----------
     beta : float or array_like in (0, 1)
 
+    Raises
+    ------
+    TypeError
+        For strings, booleans or complex numbers (``"0.5"`` is not a number).
+    ValueError
+        For values outside ``(0, 1)``.
+
     Returns
     -------
     float or ndarray
@@ -193,7 +207,7 @@ def half_life(beta):
     >>> round(spectral.half_life(0.9), 2), round(spectral.half_life(0.99), 2)
     (6.58, 68.97)
     """
-    b = np.asarray(beta, dtype=np.float64)
+    b = _v.real_array("beta", beta)
     if not np.all((b > 0.0) & (b < 1.0)):
         raise ValueError(f"`beta` must be in (0, 1), got {beta!r}")
     out = math.log(0.5) / np.log(b)

@@ -56,7 +56,9 @@ def solve_reference(system, x0, v0=None, *, t_span, t_eval=None, method="DOP853"
     atol = _v.real("atol", atol, low=0.0, low_open=True)
     y0 = _initial_state(system, x0, v0)
     if t_eval is not None:
-        t_eval = np.asarray(t_eval, dtype=np.float64)
+        t_eval = _v.real_array("t_eval", t_eval)
+        if not np.all(np.isfinite(t_eval)):
+            raise ValueError(f"`t_eval` must be finite, got {t_eval!r}")
         if t_eval.ndim != 1 or np.any(t_eval < t0) or np.any(t_eval > t1):
             raise ValueError(f"`t_eval` must be a 1-D array inside t_span = ({t0!r}, {t1!r})")
     system.friction_at(t0)  # validates a time-dependent friction where it starts

@@ -253,6 +253,12 @@ def optimal_parameters(mu, L, method):
         ``(lr, momentum, rate)``; ``rate`` is the worst-case spectral radius
         over ``[mu, L]``, from its exact closed form.
 
+    Raises
+    ------
+    ValueError
+        Unless ``0 < mu <= L``, and when ``kappa = L/mu`` or the tuning is
+        beyond the float range (``mu = 1e-320, L = 1e308``).
+
     Notes
     -----
     With ``k = L/mu``:
@@ -278,6 +284,16 @@ def optimal_parameters(mu, L, method):
     mu = _v.real("mu", mu, low=0.0, low_open=True)
     L = _v.real("L", L, low=mu)
     method = check_method(method)
+    with np.errstate(all="ignore"):
+        kappa = L / mu
+        params = _optimal(mu, L, method)
+    if not (math.isfinite(kappa) and all(map(math.isfinite, params)) and params[0] > 0.0):
+        raise ValueError(f"`mu`, `L`: the condition number kappa = L/mu = {kappa!r} and the tuning {tuple(params)} "
+                         f"must be finite (and the learning rate > 0); got mu={mu!r}, L={L!r}")
+    return params
+
+
+def _optimal(mu, L, method):
     if method == "gd":
         return OptimalParameters(2.0 / (L + mu), 0.0, (L - mu) / (L + mu))
     if method == "heavy_ball":

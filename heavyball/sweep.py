@@ -424,6 +424,8 @@ def sweep(problem, lrs, momenta, *, x0, n_steps, method="heavy_ball", tol=1e-8, 
     run_momenta = np.zeros(1) if method == "gd" else momenta
     common = (method, lrs, run_momenta, n)
     total = len(cells) * len(run_momenta) * len(lrs)
+    _v.check_size("grid", f"{g.shape} x {len(momenta)} x {len(lrs)}", 4 * len(cells) * len(momenta) * len(lrs),
+                  "the result arrays", "sweep a smaller grid")
     dim = cells[0].x0.shape[0]
     show = _show_progress(progress, total * n * dim, engine)
     if backend == "dask":
@@ -470,6 +472,9 @@ def _validate(problem, lrs, momenta, x0, n_steps, method, tol, backend, progress
             bad = float(arr[np.flatnonzero(arr < 0)[0]])
             raise ValueError(f"`{name}` must be >= 0, got {bad!r}")
         grids.append(arr)
+    cells = len(grids[0]) * len(grids[1])
+    _v.check_size("lrs x momenta", f"{len(grids[0])} x {len(grids[1])}", 4 * cells, "the result arrays",
+                  "sweep a smaller grid")
     x0 = _v.vector("x0", x0, getattr(problem, "dim", None))
     n = _v.integer("n_steps", n_steps, low=1)
     tol = _v.real("tol", tol, low=0.0, low_open=True)

@@ -44,6 +44,10 @@ __all__ = ["worst_case", "worst_quadratic", "WORST_CASE_METHODS", "SolverAccurac
 
 WORST_CASE_METHODS = ("gd", "heavy_ball", "nesterov")
 
+#: cvxpy solvers that handle PEPit's semidefinite programs (``solver`` is
+#: checked against these, case-insensitively, before PEPit is imported).
+PEP_SOLVERS = ("CLARABEL", "SCS", "MOSEK", "CVXOPT", "COPT", "SDPA")
+
 _INSTALL = "pip install 'heavyball-dynamics[pep]'"
 
 
@@ -88,7 +92,7 @@ def worst_case(method, lr, momentum, mu, L, n_steps, *, solver="CLARABEL"):
         ``N``; the semidefinite program has ``N + 2`` points, so its size
         grows like ``N^2`` (N = 20 takes about a second).
     solver : str
-        A cvxpy SDP solver name. The default Clarabel (interior point) is
+        A cvxpy SDP solver name, one of :data:`PEP_SOLVERS`. The default Clarabel (interior point) is
         accurate to about 1e-8 here; SCS (first order) answers up to about
         1% low on the larger programs.
 
@@ -129,9 +133,11 @@ def worst_case(method, lr, momentum, mu, L, n_steps, *, solver="CLARABEL"):
     0.852071
     """
     lr, beta, mu, L, n = _validate(method, lr, momentum, mu, L, n_steps)
+    if not isinstance(solver, str):
+        raise _v.InputTypeError(f"`solver` must be one of {', '.join(PEP_SOLVERS)}; got {_v.describe(solver)}")
+    solver = _v.choice("solver", solver.upper(), PEP_SOLVERS)
     if mu == L:  # the class is {L/2 |x - x*|^2 + c}; PEPit's interpolation conditions divide by L - mu
         return worst_quadratic(method, lr, beta, mu, L, n)
-    solver = str(solver)
     PEP, SmoothStronglyConvexFunction = _import_pepit()
     problem = PEP()
     f = problem.declare_function(SmoothStronglyConvexFunction, mu=mu, L=L)
