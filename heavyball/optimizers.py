@@ -478,7 +478,7 @@ def _sampled_gradient(problem, seed):
     return lambda x, k: np.asarray(problem.stochastic_grad(x, k, rng), dtype=np.float64)
 
 
-def _schedule_values(schedule, n, name, optimizer, which):
+def _schedule_values(schedule, n, name, optimizer=None, which=None):
     """The schedule's values (array or chunked), each checked against the optimiser's range.
 
     Raises
@@ -490,6 +490,8 @@ def _schedule_values(schedule, n, name, optimizer, which):
     """
     if schedule is None:
         return None
+    if optimizer is None:
+        return _schedules.values(schedule, n, name)
     low, high, high_open = optimizer.schedule_ranges[which]
 
     def check(values, k0):
