@@ -76,7 +76,8 @@ def finite_or_raise(values, what):
 def finite_modes(T, D, disc):
     """Return ``(T, D, disc)``, or raise when one of them overflowed."""
     if not (np.all(np.isfinite(T)) and np.all(np.isfinite(D)) and np.all(np.isfinite(disc))):
-        raise ValueError("`lr` times the largest |eigenvalue| is too large: the mode polynomial "
+        raise ValueError("`lr` times the largest |eigenvalue| (`eigenvalues`), or the `momentum`, is too large: "
+                         "the mode polynomial "
                          "overflows float64 (such a mode diverges at once)")
     return T, D, disc
 
@@ -169,8 +170,9 @@ def check_method(method):
 
 def check_eigenvalues(eigenvalues):
     """Float64 copy of a scalar or 1-D array, and whether the input was a scalar."""
-    scalar = np.ndim(eigenvalues) == 0
-    lam = _v.vector("eigenvalues", np.reshape(eigenvalues, -1) if scalar else eigenvalues)
+    lam = _v.real_array("eigenvalues", eigenvalues)
+    scalar = lam.ndim == 0
+    lam = _v.vector("eigenvalues", lam.reshape(-1) if scalar else lam)
     if lam.size == 0:
         raise ValueError("`eigenvalues` must be non-empty")
     return lam, scalar
@@ -188,10 +190,7 @@ def check_hessian(H):
     """Dense symmetric float64 Hessian from an array or a :class:`~heavyball.Quadratic`."""
     if isinstance(H, Quadratic):
         return np.diag(H.hessian_diagonal) if H.is_diagonal else np.array(H.H)
-    try:
-        H = np.array(H, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"`H` must be a square array of real numbers, got {H!r}") from exc
+    H = _v.real_array("H", H)
     if H.ndim != 2 or H.shape[0] != H.shape[1] or H.shape[0] == 0:
         raise ValueError(f"`H` must be a non-empty square matrix, got shape {H.shape}")
     if not np.all(np.isfinite(H)):

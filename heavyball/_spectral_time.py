@@ -65,6 +65,7 @@ def empirical_rate(trajectory, minimizer=None, *, tail=0.5):
     >>> round(spectral.empirical_rate(traj, q.minimizer), 10), round(99 / 101, 10)
     (0.9801980198, 0.9801980198)
     """
+    _v.trajectory("trajectory", trajectory)
     x = np.asarray(trajectory.x, dtype=np.float64)
     v = None if trajectory.v is None else np.asarray(trajectory.v, dtype=np.float64)
     if trajectory.step is None:

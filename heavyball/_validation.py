@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import numbers
 import os
+import warnings
 
 import numpy as np
 
@@ -155,8 +156,12 @@ def real_array(name, value):
     """
     if isinstance(value, (str, bytes)) or value is None:
         raise InputTypeError(f"`{name}` must be an array of real numbers, got {describe(value)}")
+    if not isinstance(value, numbers.Number) and getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
+        value = number(name, value)  # a 0-d tensor: through item(), not NumPy's __array__ protocol
     try:
-        raw = np.asarray(value)
+        with warnings.catch_warnings():  # torch's __array__ predates NumPy 2's copy keyword
+            warnings.simplefilter("ignore", DeprecationWarning)
+            raw = np.asarray(value)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"`{name}` must be an array of real numbers, got {describe(value)}") from exc
     if raw.dtype.kind == "O":
@@ -284,4 +289,12 @@ def problem(name, value):
         raise InputTypeError(f"`{name}` must be a problem (with `dim`, `value` and `grad`) or the name of a "
                              f"registered one ({', '.join(problems.names())}); got {describe(value)}, "
                              f"which has no `{missing[0]}`")
+    return value
+
+
+def trajectory(name, value):
+    """Check that ``value`` is a :class:`~heavyball.Trajectory`, or like one (has ``x``)."""
+    if not hasattr(value, "x"):
+        raise InputTypeError(f"`{name}` must be a Trajectory (from integrate, optimize or solve_reference), "
+                             f"got {describe(value)}")
     return value

@@ -52,7 +52,7 @@ def solve_reference(system, x0, v0=None, *, t_span, t_eval=None, method="DOP853"
         raise ValueError(f"`system` must be a DampedParticle, got {type(system).__name__}")
     t0, t1 = _span(t_span)
     _v.choice("method", method, _IVP_METHODS)
-    rtol = _v.real("rtol", rtol, low=0.0, low_open=True)
+    rtol = _v.real("rtol", rtol, low=100 * np.finfo(float).eps)  # SciPy's floor (it would warn and raise it)
     atol = _v.real("atol", atol, low=0.0, low_open=True)
     y0 = _initial_state(system, x0, v0)
     if t_eval is not None:

@@ -123,7 +123,7 @@ def warmup(after, n_warmup, start=0.0):
     ``after`` is a number or a schedule (evaluated at ``k`` once warm).
     """
     if not isinstance(after, Schedule):
-        after = constant(after)
+        after = Constant(_v.real("after", after))
     return Warmup(after, _v.integer("n_warmup", n_warmup, low=1), _v.real("start", start))
 
 
