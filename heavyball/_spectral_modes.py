@@ -66,18 +66,22 @@ def optimizer_coefficients(lam, lr, beta, method):
         return finite_modes(*_optimizer_coefficients(lam, lr, beta, method))
 
 
-def finite_or_raise(values, what):
-    """Return ``values`` if all finite, else raise a ValueError saying ``what`` overflowed."""
+def finite_or_raise(values, what, names="`eigenvalues`, `lr`, `momentum`, `mass`, `friction` or `step`"):
+    """Return ``values`` if all finite, else raise a ValueError saying ``what`` overflowed.
+
+    ``names`` lists the parameters the caller took, for the message.
+    """
     if not np.all(np.isfinite(values)):
-        raise ValueError(f"{what} overflows float64; the inputs are too large for this analysis")
+        raise ValueError(f"{what} overflows float64; the inputs ({names}) are too large (or `mass` too small) "
+                         "for this analysis")
     return values
 
 
 def finite_modes(T, D, disc):
     """Return ``(T, D, disc)``, or raise when one of them overflowed."""
     if not (np.all(np.isfinite(T)) and np.all(np.isfinite(D)) and np.all(np.isfinite(disc))):
-        raise ValueError("`lr` times the largest |eigenvalue| (`eigenvalues`), or the `momentum`, is too large: "
-                         "the mode polynomial "
+        raise ValueError("the largest |eigenvalue| (`eigenvalues`) times `lr` (`step`^2/`mass`), or the `momentum` "
+                         "(from `friction`), is too large: the mode polynomial "
                          "overflows float64 (such a mode diverges at once)")
     return T, D, disc
 

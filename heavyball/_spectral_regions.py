@@ -27,6 +27,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import _validation as _v
 from ._spectral_modes import dominant_modulus, optimizer_coefficients
 
 #: Regime names in code order: ``regime(..., codes=True)`` returns indices into this tuple.
@@ -34,7 +35,7 @@ REGIMES = ("monotone", "oscillating", "sign_flipping", "divergent")
 
 
 def _finite(name, value):
-    arr = np.asarray(value, dtype=np.float64) if not isinstance(value, (bool, np.bool_)) else None
+    arr = _v.real_array(name, value) if not isinstance(value, (bool, np.bool_)) else None
     if arr is None or not np.all(np.isfinite(arr)):
         raise ValueError(f"`{name}` must be finite real numbers, got {value!r}")
     return arr
@@ -89,7 +90,7 @@ def regime(eigenvalue, lr, momentum, *, codes=False):
     rho = dominant_modulus(T, D, disc)
     flips = (T < 0.0) | ((T == 0.0) & (D < 0.0))
     code = np.where(rho >= 1.0, 3, np.where(disc < 0.0, 1, np.where(flips, 2, 0))).reshape(shape)
-    if codes:
+    if _v.flag("codes", codes):
         return code
     names = np.array(REGIMES)[code]
     return str(names) if names.ndim == 0 else names

@@ -8,6 +8,7 @@ TypeError whose message names that parameter, or return a valid result:
 no other exception, no NaN in the result, no warning. Runs are tiny.
 """
 
+import importlib
 import math
 import warnings
 
@@ -99,6 +100,25 @@ ENTRY_POINTS = {
     "warmup": (schedules.warmup, dict(after=0.1, n_warmup=5, start=0.0)),
     "step_decay": (schedules.step_decay, dict(initial=0.1, factor=0.5, every=3)),
     "Quadratic.from_condition_number": (hb.Quadratic.from_condition_number, dict(kappa=10.0, dim=2, mu=1.0)),
+    "physical_iteration_matrix": (spectral.physical_iteration_matrix,
+                                  dict(H=np.diag([1.0, 2.0]), mass=1.0, friction=1.0, step=0.1,
+                                       method="symplectic_euler")),
+    "physical_mode_roots": (spectral.physical_mode_roots, dict(eigenvalues=[1.0, 10.0], mass=1.0, friction=1.0,
+                                                               step=0.1, method="nesterov")),
+    "physical_spectral_radius": (spectral.physical_spectral_radius,
+                                 dict(eigenvalues=[1.0, 10.0], mass=1.0, friction=1.0, step=0.1,
+                                      method="implicit_friction_euler")),
+    "continuous_roots": (spectral.continuous_roots, dict(eigenvalues=[1.0, 10.0], mass=1.0, friction=1.0)),
+    "continuous_limit": (spectral.continuous_limit, dict(eigenvalues=[1.0, 10.0], mass=1.0, friction=1.0,
+                                                         step=0.1, method="symplectic_euler")),
+    "regime": (spectral.regime, dict(eigenvalue=1.0, lr=0.1, momentum=0.5, codes=False)),
+    "regime_boundaries": (spectral.regime_boundaries, dict(num=11)),
+    "convergence_region": (spectral.convergence_region, dict(lr_lambda=1.0, momentum=0.5)),
+    "worst_quadratic": (importlib.import_module("heavyball.worst_case").worst_quadratic, dict(method="heavy_ball", lr=0.1, momentum=0.5, mu=1.0, L=10.0,
+                                                 n_steps=3)),
+    "nesterov_momentum": (hb.odes.nesterov_momentum, dict(k=3, r=3.0)),
+    "accelerated_momentum": (hb.odes.accelerated_momentum, dict(mu=1.0, lr=0.1)),
+    "su_boyd_candes": (hb.odes.su_boyd_candes, dict(problem=Q, r=3.0)),
     "sweep": (lambda problem, lrs, momenta, **kw: hb.sweep(problem, lrs, momenta, **kw),
               dict(problem=Q, lrs=[0.05, 0.1], momenta=[0.0, 0.5], x0=[1.0, 1.0], n_steps=5, method="heavy_ball",
                    tol=1e-6, backend="numba", progress=False)),
