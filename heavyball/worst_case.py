@@ -69,7 +69,7 @@ def _validate(method, lr, momentum, mu, L, n_steps):
     L = _v.real("L", L, low=0.0, low_open=True)
     mu = _v.real("mu", mu, low=0.0)
     if mu > L:
-        raise ValueError(f"`mu` must be <= `L` = {L!r}, got {mu!r}")
+        raise ValueError(f"`mu` must be in [0, {L:g}] (at most `L`), got {mu!r}")
     n = _v.integer("n_steps", n_steps, low=1)
     return lr, momentum, mu, L, n
 
