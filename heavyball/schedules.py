@@ -160,22 +160,17 @@ def evaluate(schedule, n_steps, name="schedule", start=0):
     """
     if not callable(schedule):
         raise _v.InputTypeError(f"`{name}` must be a callable k -> value, got {_v.describe(schedule)}")
-    ks = np.arange(start, start + n_steps)
     if getattr(schedule, "vectorized", False):
-        values = _v.real_array(name, schedule(ks)).reshape(n_steps)
+        values = _v.real_array(name, schedule(np.arange(start, start + n_steps))).reshape(n_steps)
     else:
-        values = np.array([_value_at(schedule, int(k), name) for k in ks], dtype=np.float64)
+        out = [schedule(k) for k in range(start, start + n_steps)]
+        if not set(map(type, out)) <= {float}:  # anything but Python floats: check each value
+            out = [_v.number(f"{name}({start + j})", value) for j, value in enumerate(out)]
+        values = np.array(out, dtype=np.float64)
     if not np.all(np.isfinite(values)):
         j = int(np.flatnonzero(~np.isfinite(values))[0])
         raise ValueError(f"`{name}` must return finite values; {name}({start + j}) = {float(values[j])!r}")
     return values
-
-
-def _value_at(schedule, k, name):
-    out = schedule(k)
-    if type(out) is float:  # the common case, checked without overhead
-        return out
-    return _v.number(f"{name}({k})", out)
 
 
 class Chunked:
