@@ -18,8 +18,17 @@ def n_records(n_steps, every):
     return n_steps // every + 1 + (1 if n_steps % every else 0)
 
 
+#: Step counts are int64 in the kernels; longer runs are refused.
+MAX_STEPS = 2**62
+
+
 def check_records(n, every, dim, per_state):
-    """Refuse (ValueError naming ``n_steps``) a run whose records would not fit in memory."""
+    """Refuse (ValueError naming ``n_steps``) a run whose records would not fit in memory.
+
+    Also refuses ``n_steps >= MAX_STEPS`` (the kernels count in int64).
+    """
+    if n >= MAX_STEPS:
+        raise ValueError(f"`n_steps` must be < 2**62 (steps are counted in int64), got {n!r}")
     rows = n_records(n, every)
     _v.check_size("n_steps", n, rows * (dim * per_state + 2), f"the {rows:.3g} recorded states",
                   f"raise `record_every` (now {every}) or lower `n_steps`")

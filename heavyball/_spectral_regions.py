@@ -145,8 +145,8 @@ def regime_boundaries(num=201):
     >>> b.monotone_oscillating.momentum, b.monotone_oscillating.lr_lambda
     (array([0. , 0.5, 1. ]), array([1.        , 0.08578644, 0.        ]))
     """
-    if isinstance(num, (bool, np.bool_)) or not isinstance(num, (int, np.integer)) or num < 2:
-        raise ValueError(f"`num` must be an integer >= 2, got {num!r}")
+    num = _v.integer("num", num, low=2)
+    _v.check_size("num", num, 8 * num, "the boundary curves", "lower `num`")
     nonneg = np.linspace(0.0, 1.0, num)
     full = np.linspace(-1.0, 1.0, num)
     root = np.sqrt(nonneg)
@@ -185,5 +185,6 @@ def convergence_region(lr_lambda, momentum):
     """
     a = _finite("lr_lambda", lr_lambda)
     beta = _finite("momentum", momentum)
-    inside = (np.abs(beta) < 1.0) & (a > 0.0) & (a < 2.0 + 2.0 * beta)
+    with np.errstate(over="ignore"):  # 2 + 2 beta = inf for a huge beta: the comparison is still right
+        inside = (np.abs(beta) < 1.0) & (a > 0.0) & (a < 2.0 + 2.0 * beta)
     return bool(inside) if inside.ndim == 0 else inside

@@ -251,7 +251,10 @@ def effective_learning_rate(lr, momentum=0.0):
         raise ValueError(f"`lr` must be finite and >= 0, got {lr!r}")
     if not (np.all(np.isfinite(b)) and np.all((b >= 0) & (b < 1))):
         raise ValueError(f"`momentum` must be in [0, 1), got {momentum!r}")
-    out = a / (1.0 - b)
+    with np.errstate(over="ignore"):
+        out = a / (1.0 - b)
+    if not np.all(np.isfinite(out)):
+        raise ValueError(f"`lr` / (1 - `momentum`) overflows float64 (lr={lr!r}, momentum={momentum!r})")
     return float(out) if out.ndim == 0 else out
 
 
@@ -397,7 +400,7 @@ def steps_to_tolerance(trajectory, tol, *, minimizer=None, min_value=None, relat
     if (minimizer is None) == (min_value is None):
         raise ValueError("give exactly one of `minimizer` (distance criterion) and `min_value` (loss criterion)")
     if minimizer is not None:
-        err = distances(trajectory, _v.vector("minimizer", minimizer))
+        err = distances(trajectory, _v.vector("minimizer", minimizer, _positions(trajectory).shape[1]))
     else:
         err = np.asarray(trajectory.loss, dtype=np.float64) - _v.real("min_value", min_value)
     bound = tol * abs(err[0]) if relative else tol

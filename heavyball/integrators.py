@@ -226,6 +226,7 @@ def _validate(system, x0, v0, method, step, n_steps, t0, tol, record_every):
     tol = None if tol is None else _v.real("tol", tol, low=0.0)
     every = _v.integer("record_every", record_every, low=1)
     check_records(n, every, system.dim, 1 if system.mass == 0.0 else 2)
+    every = min(every, n + 1)  # the same records (start and end), and an int64 for the kernel
     x = _v.vector("x0", x0, system.dim)
     if system.mass == 0.0:
         if v0 is not None and np.any(_v.vector("v0", v0, system.dim) != 0.0):

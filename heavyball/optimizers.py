@@ -456,9 +456,11 @@ def optimize(problem, optimizer, x0, *, n_steps, lr_schedule=None, momentum_sche
     seed = _v.seed("seed", seed)
     stochastic = _v.flag("stochastic", stochastic)
     restart = None if restart_every is None else _v.integer("restart_every", restart_every, low=1)
+    restart = None if restart is not None and restart > n else restart  # never reached (and fits int64)
     if momentum_schedule is not None and isinstance(optimizer, GD):
         raise ValueError("`momentum_schedule` given for GD, which has no momentum")
     check_records(n, every, dim, 2 if optimizer.has_velocity else 1)
+    every = min(every, n + 1)  # the same records (start and end), and an int64 for the kernel
     lrs = _schedule_values(lr_schedule, n, "lr_schedule", optimizer, "lr")
     moms = _schedule_values(momentum_schedule, n, "momentum_schedule", optimizer, "momentum")
     if stochastic and not callable(getattr(problem, "stochastic_grad", None)):

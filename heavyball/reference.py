@@ -57,6 +57,8 @@ def solve_reference(system, x0, v0=None, *, t_span, t_eval=None, method="DOP853"
     y0 = _initial_state(system, x0, v0)
     if t_eval is not None:
         t_eval = _v.real_array("t_eval", t_eval)
+        if t_eval.size == 0:
+            raise ValueError("`t_eval` must be non-empty (or None for the solver's own steps)")
         if not np.all(np.isfinite(t_eval)):
             raise ValueError(f"`t_eval` must be finite, got {t_eval!r}")
         if t_eval.ndim != 1 or np.any(t_eval < t0) or np.any(t_eval > t1):

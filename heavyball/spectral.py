@@ -320,9 +320,13 @@ def _steps(log_rate, log_reduction):
     """Smallest ``k >= 1`` with ``k log_rate <= log_reduction`` (``log_rate = -inf`` for rate 0)."""
     if log_rate == -math.inf:
         return 1
-    k = max(1, math.ceil(log_reduction / log_rate))
-    while k > 1 and (k - 1) * log_rate <= log_reduction:  # guard the ceil against rounding
-        k -= 1
+    ratio = log_reduction / log_rate
+    if not math.isfinite(ratio):
+        raise ValueError(f"`kappas`: a condition number is too large, the steps needed overflow (rate 1 - {-log_rate:g})")
+    k = max(1, math.ceil(ratio))
+    for _ in range(2):  # guard the ceil against rounding (bounded: beyond 2**53, k - 1 == k in floats)
+        if k > 1 and (k - 1) * log_rate <= log_reduction:
+            k -= 1
     return k
 
 

@@ -477,6 +477,8 @@ def _validate(problem, lrs, momenta, x0, n_steps, method, tol, backend, progress
                   "sweep a smaller grid")
     x0 = _v.vector("x0", x0, None if isinstance(problem, str) else _v.problem("problem", problem).dim)
     n = _v.integer("n_steps", n_steps, low=1)
+    if n >= 2**62:
+        raise ValueError(f"`n_steps` must be < 2**62 (steps are counted in int64), got {n!r}")
     tol = _v.real("tol", tol, low=0.0, low_open=True)
     return grids[0], grids[1], x0, n, tol, chunk_size
 
