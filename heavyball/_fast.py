@@ -192,7 +192,7 @@ def optimize_supported(problem, optimizer):
     return compiled_problem(problem)
 
 
-def _hyper(optimizer, sigma):
+def _hyper(optimizer, sigma, momentum_scheduled=False):
     """``code, flags, hyper, lr, momentum`` of an optimiser for the kernel."""
     from . import kernels
     from . import optimizers as o
@@ -209,7 +209,7 @@ def _hyper(optimizer, sigma):
         lr, mom, wd, damp = optimizer.learning_rate, optimizer.momentum, optimizer.weight_decay, 0.0
     else:
         lr, mom, wd, damp = optimizer.lr, optimizer.beta, 0.0, 0.0
-    no_velocity = int(isinstance(optimizer, o.KerasSGD) and optimizer.momentum == 0)
+    no_velocity = int(isinstance(optimizer, o.KerasSGD) and optimizer.momentum == 0 and not momentum_scheduled)
     flags = np.array([nesterov, maximize, no_velocity], dtype=np.int64)
     hyper = np.array([wd, damp, sigma], dtype=np.float64)
     return code, flags, hyper, lr, mom
@@ -229,7 +229,7 @@ def optimize_compiled(problem, optimizer, x, n, lrs, moms, restart, sigma, seed,
     from . import kernels
 
     d = problem.dim
-    code, flags, hyper, lr, mom = _hyper(optimizer, sigma)
+    code, flags, hyper, lr, mom = _hyper(optimizer, sigma, moms is not None)
     lr_arr = np.array([lr]) if lrs is None else np.ascontiguousarray(lrs, dtype=np.float64)
     mom_arr = np.array([mom]) if moms is None else np.ascontiguousarray(moms, dtype=np.float64)
     size = n_records(n, every)
@@ -276,7 +276,7 @@ def build_trajectory(step_of, ts, xs, vs, ls, count, *, method, step, status, st
     """
     j = first_non_finite(ls[:count])
     if j is not None:
-        count = j
+        count = max(j, 1)  # a start with a non-finite loss stays as the one record
     status, stop_step, message = outcome(status, stop_step, None if j is None else int(step_of(j)))
     return Trajectory(
         t=_trim(ts, count),

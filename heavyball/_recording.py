@@ -9,12 +9,29 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _validation as _v
 from .trajectory import DIVERGENCE_BOUND, MESSAGES, Trajectory
 
 
 def n_records(n_steps, every):
     """Number of states kept for ``n_steps`` steps recorded every ``every``."""
     return n_steps // every + 1 + (1 if n_steps % every else 0)
+
+
+#: Step counts are int64 in the kernels; longer runs are refused.
+MAX_STEPS = 2**62
+
+
+def check_records(n, every, dim, per_state):
+    """Refuse (ValueError naming ``n_steps``) a run whose records would not fit in memory.
+
+    Also refuses ``n_steps >= MAX_STEPS`` (the kernels count in int64).
+    """
+    if n >= MAX_STEPS:
+        raise ValueError(f"`n_steps` must be < 2**62 (steps are counted in int64), got {n!r}")
+    rows = n_records(n, every)
+    _v.check_size("n_steps", n, rows * (dim * per_state + 2), f"the {rows:.3g} recorded states",
+                  f"raise `record_every` (now {every}) or lower `n_steps`")
 
 
 def small(a, tol):
@@ -74,6 +91,8 @@ def outcome(status, stop_step, loss_step=None):
     ``loss_step`` is the step of the first recorded state whose loss is not
     finite (None if there is none): the run then counts as diverged there.
     """
+    if loss_step == 0:
+        return -1, 0, "the loss at the start is not finite (the start is the one record)"
     if loss_step is not None:
         return -1, loss_step, f"diverged at step {loss_step}: loss is not finite"
     if status == -1:
@@ -106,9 +125,9 @@ def finish(rec, value, *, t0, step, method, status, stop_step, nfev):
     with np.errstate(all="ignore"):
         loss = np.asarray(value(xs), dtype=np.float64).reshape(n)
     j = first_non_finite(loss)
-    if j is not None:
-        ks, xs, loss = ks[:j], xs[:j], loss[:j]
-        vs = None if vs is None else vs[:j]
+    if j is not None:  # the start stays, as the one record, when its own loss is not finite
+        ks, xs, loss = ks[:max(j, 1)], xs[:max(j, 1)], loss[:max(j, 1)]
+        vs = None if vs is None else vs[:max(j, 1)]
     status, stop_step, message = outcome(status, stop_step, None if j is None else int(rec.k[j]))
     return Trajectory(
         t=t0 + step * ks.astype(np.float64),

@@ -66,17 +66,22 @@ def optimizer_coefficients(lam, lr, beta, method):
         return finite_modes(*_optimizer_coefficients(lam, lr, beta, method))
 
 
-def finite_or_raise(values, what):
-    """Return ``values`` if all finite, else raise a ValueError saying ``what`` overflowed."""
+def finite_or_raise(values, what, names="`eigenvalues`, `lr`, `momentum`, `mass`, `friction` or `step`"):
+    """Return ``values`` if all finite, else raise a ValueError saying ``what`` overflowed.
+
+    ``names`` lists the parameters the caller took, for the message.
+    """
     if not np.all(np.isfinite(values)):
-        raise ValueError(f"{what} overflows float64; the inputs are too large for this analysis")
+        raise ValueError(f"{what} overflows float64; the inputs ({names}) are too large (or `mass` too small) "
+                         "for this analysis")
     return values
 
 
 def finite_modes(T, D, disc):
     """Return ``(T, D, disc)``, or raise when one of them overflowed."""
     if not (np.all(np.isfinite(T)) and np.all(np.isfinite(D)) and np.all(np.isfinite(disc))):
-        raise ValueError("`lr` times the largest |eigenvalue| is too large: the mode polynomial "
+        raise ValueError("the largest |eigenvalue| (`eigenvalues`) times `lr` (`step`^2/`mass`), or the `momentum` "
+                         "(from `friction`), is too large: the mode polynomial "
                          "overflows float64 (such a mode diverges at once)")
     return T, D, disc
 
@@ -169,8 +174,9 @@ def check_method(method):
 
 def check_eigenvalues(eigenvalues):
     """Float64 copy of a scalar or 1-D array, and whether the input was a scalar."""
-    scalar = np.ndim(eigenvalues) == 0
-    lam = _v.vector("eigenvalues", np.reshape(eigenvalues, -1) if scalar else eigenvalues)
+    lam = _v.real_array("eigenvalues", eigenvalues)
+    scalar = lam.ndim == 0
+    lam = _v.vector("eigenvalues", lam.reshape(-1) if scalar else lam)
     if lam.size == 0:
         raise ValueError("`eigenvalues` must be non-empty")
     return lam, scalar
@@ -188,10 +194,7 @@ def check_hessian(H):
     """Dense symmetric float64 Hessian from an array or a :class:`~heavyball.Quadratic`."""
     if isinstance(H, Quadratic):
         return np.diag(H.hessian_diagonal) if H.is_diagonal else np.array(H.H)
-    try:
-        H = np.array(H, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"`H` must be a square array of real numbers, got {H!r}") from exc
+    H = _v.real_array("H", H)
     if H.ndim != 2 or H.shape[0] != H.shape[1] or H.shape[0] == 0:
         raise ValueError(f"`H` must be a non-empty square matrix, got shape {H.shape}")
     if not np.all(np.isfinite(H)):

@@ -27,6 +27,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import _validation as _v
 from ._spectral_modes import dominant_modulus, optimizer_coefficients
 
 #: Regime names in code order: ``regime(..., codes=True)`` returns indices into this tuple.
@@ -34,7 +35,7 @@ REGIMES = ("monotone", "oscillating", "sign_flipping", "divergent")
 
 
 def _finite(name, value):
-    arr = np.asarray(value, dtype=np.float64) if not isinstance(value, (bool, np.bool_)) else None
+    arr = _v.real_array(name, value) if not isinstance(value, (bool, np.bool_)) else None
     if arr is None or not np.all(np.isfinite(arr)):
         raise ValueError(f"`{name}` must be finite real numbers, got {value!r}")
     return arr
@@ -89,7 +90,7 @@ def regime(eigenvalue, lr, momentum, *, codes=False):
     rho = dominant_modulus(T, D, disc)
     flips = (T < 0.0) | ((T == 0.0) & (D < 0.0))
     code = np.where(rho >= 1.0, 3, np.where(disc < 0.0, 1, np.where(flips, 2, 0))).reshape(shape)
-    if codes:
+    if _v.flag("codes", codes):
         return code
     names = np.array(REGIMES)[code]
     return str(names) if names.ndim == 0 else names
@@ -144,8 +145,8 @@ def regime_boundaries(num=201):
     >>> b.monotone_oscillating.momentum, b.monotone_oscillating.lr_lambda
     (array([0. , 0.5, 1. ]), array([1.        , 0.08578644, 0.        ]))
     """
-    if isinstance(num, (bool, np.bool_)) or not isinstance(num, (int, np.integer)) or num < 2:
-        raise ValueError(f"`num` must be an integer >= 2, got {num!r}")
+    num = _v.integer("num", num, low=2)
+    _v.check_size("num", num, 8 * num, "the boundary curves", "lower `num`")
     nonneg = np.linspace(0.0, 1.0, num)
     full = np.linspace(-1.0, 1.0, num)
     root = np.sqrt(nonneg)
@@ -184,5 +185,6 @@ def convergence_region(lr_lambda, momentum):
     """
     a = _finite("lr_lambda", lr_lambda)
     beta = _finite("momentum", momentum)
-    inside = (np.abs(beta) < 1.0) & (a > 0.0) & (a < 2.0 + 2.0 * beta)
+    with np.errstate(over="ignore"):  # 2 + 2 beta = inf for a huge beta: the comparison is still right
+        inside = (np.abs(beta) < 1.0) & (a > 0.0) & (a < 2.0 + 2.0 * beta)
     return bool(inside) if inside.ndim == 0 else inside

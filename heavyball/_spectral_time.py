@@ -65,6 +65,7 @@ def empirical_rate(trajectory, minimizer=None, *, tail=0.5):
     >>> round(spectral.empirical_rate(traj, q.minimizer), 10), round(99 / 101, 10)
     (0.9801980198, 0.9801980198)
     """
+    _v.trajectory("trajectory", trajectory)
     x = np.asarray(trajectory.x, dtype=np.float64)
     v = None if trajectory.v is None else np.asarray(trajectory.v, dtype=np.float64)
     if trajectory.step is None:
@@ -117,6 +118,11 @@ def _norm_2x2(p, q, r, s):
     return 0.5 * (np.sqrt(f + d2) + np.sqrt(np.maximum(f - d2, 0.0)))
 
 
+#: Largest ``n_steps`` of :func:`transient_growth` (seconds of work; ``rho^k``
+#: has long left the float range for any contracting method by then).
+MAX_GROWTH_STEPS = 10**6
+
+
 def transient_growth(eigenvalues, lr, momentum=0.0, method="heavy_ball", n_steps=100):
     r"""``||R^k||_2`` against ``rho^k`` for ``k = 0 .. n_steps``.
 
@@ -125,7 +131,12 @@ def transient_growth(eigenvalues, lr, momentum=0.0, method="heavy_ball", n_steps
     eigenvalues : float or array_like, shape (n,)
     lr, momentum, method
         As in :func:`iteration_matrix`.
-    n_steps : int >= 0
+    n_steps : int in [0, MAX_GROWTH_STEPS]
+
+    Raises
+    ------
+    ValueError
+        For bad rates or eigenvalues, or ``n_steps > MAX_GROWTH_STEPS``.
 
     Returns
     -------
@@ -156,6 +167,8 @@ def transient_growth(eigenvalues, lr, momentum=0.0, method="heavy_ball", n_steps
     lr, beta = check_rates(lr, momentum, method)
     lam, _ = check_eigenvalues(eigenvalues)
     n = _v.integer("n_steps", n_steps, low=0)
+    if n > MAX_GROWTH_STEPS:
+        raise ValueError(f"`n_steps` must be <= {MAX_GROWTH_STEPS} (a Python loop of n_steps vector updates), got {n}")
     T, D, disc = optimizer_coefficients(lam, lr, beta, method)
     rho = float(np.max(dominant_modulus(T, D, disc)))
     steps = np.arange(n + 1)
@@ -181,6 +194,13 @@ def half_life(beta):
     ----------
     beta : float or array_like in (0, 1)
 
+    Raises
+    ------
+    TypeError
+        For strings, booleans or complex numbers (``"0.5"`` is not a number).
+    ValueError
+        For values outside ``(0, 1)``.
+
     Returns
     -------
     float or ndarray
@@ -193,7 +213,7 @@ def half_life(beta):
     >>> round(spectral.half_life(0.9), 2), round(spectral.half_life(0.99), 2)
     (6.58, 68.97)
     """
-    b = np.asarray(beta, dtype=np.float64)
+    b = _v.real_array("beta", beta)
     if not np.all((b > 0.0) & (b < 1.0)):
         raise ValueError(f"`beta` must be in (0, 1), got {beta!r}")
     out = math.log(0.5) / np.log(b)

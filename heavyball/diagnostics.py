@@ -49,6 +49,7 @@ __all__ = [
 
 
 def _positions(trajectory):
+    _v.trajectory("trajectory", trajectory)
     x = np.asarray(trajectory.x, dtype=np.float64)
     if x.ndim != 2 or x.shape[0] == 0:
         raise ValueError(f"`trajectory.x` must have shape (n + 1, dim) with n >= 0, got shape {x.shape}")
@@ -244,13 +245,16 @@ def effective_learning_rate(lr, momentum=0.0):
         return effective_learning_rate(lr.lr * (1.0 - damp), lr.momentum)
     if isinstance(lr, KerasSGD):
         return effective_learning_rate(lr.learning_rate, lr.momentum)
-    a = np.asarray(lr, dtype=np.float64)
-    b = np.asarray(momentum, dtype=np.float64)
+    a = _v.real_array("lr", lr)
+    b = _v.real_array("momentum", momentum)
     if not (np.all(np.isfinite(a)) and np.all(a >= 0)):
         raise ValueError(f"`lr` must be finite and >= 0, got {lr!r}")
     if not (np.all(np.isfinite(b)) and np.all((b >= 0) & (b < 1))):
         raise ValueError(f"`momentum` must be in [0, 1), got {momentum!r}")
-    out = a / (1.0 - b)
+    with np.errstate(over="ignore"):
+        out = a / (1.0 - b)
+    if not np.all(np.isfinite(out)):
+        raise ValueError(f"`lr` / (1 - `momentum`) overflows float64 (lr={lr!r}, momentum={momentum!r})")
     return float(out) if out.ndim == 0 else out
 
 
@@ -352,7 +356,7 @@ def distances(trajectory, target):
     [0.0, 0.5, 0.5, 0.5]
     """
     x = _positions(trajectory)
-    c = np.asarray(target, dtype=np.float64)
+    c = _v.real_array("target", target)
     if c.shape not in (x.shape[1:], x.shape):
         raise ValueError(f"`target` must have shape {x.shape[1:]} or {x.shape}, got {c.shape}")
     return np.linalg.norm(x - c, axis=1)
@@ -392,10 +396,11 @@ def steps_to_tolerance(trajectory, tol, *, minimizer=None, min_value=None, relat
     10
     """
     tol = _v.real("tol", tol, low=0.0)
+    relative, stay = _v.flag("relative", relative), _v.flag("stay", stay)
     if (minimizer is None) == (min_value is None):
         raise ValueError("give exactly one of `minimizer` (distance criterion) and `min_value` (loss criterion)")
     if minimizer is not None:
-        err = distances(trajectory, _v.vector("minimizer", minimizer))
+        err = distances(trajectory, _v.vector("minimizer", minimizer, _positions(trajectory).shape[1]))
     else:
         err = np.asarray(trajectory.loss, dtype=np.float64) - _v.real("min_value", min_value)
     bound = tol * abs(err[0]) if relative else tol
@@ -496,7 +501,7 @@ def detect_cycle(trajectory, tol=1e-9, *, max_period=None, repeats=2):
     """
     tol = _v.real("tol", tol, low=0.0)
     repeats = _v.integer("repeats", repeats, low=1)
-    x = np.asarray(trajectory.x, dtype=np.float64)
+    x = _positions(trajectory)
     n = len(x)
     longest = (n - 1) // (repeats + 1) if n > 1 else 0
     if max_period is not None:

@@ -27,7 +27,8 @@ import numpy as np
 
 from . import _fast
 from . import _validation as _v
-from ._recording import Recorder, finish, small, state_ok
+from . import schedules as _schedules
+from ._recording import Recorder, check_records, finish, small, state_ok
 from .system import DampedParticle
 
 __all__ = [
@@ -163,9 +164,16 @@ def integrate(system, x0, v0=None, *, method, step, n_steps, t0=0.0, tol=None, r
 
     Raises
     ------
+    TypeError
+        (:class:`~heavyball._validation.InputTypeError`, also a ValueError)
+        For a value of the wrong kind: ``system`` not a DampedParticle (build
+        one around a problem or a registered name), a complex or boolean
+        ``x0``, a string where a number is expected.
     ValueError
         For an unknown method, a bad step, a mass-0 system with a scheme that
-        needs a velocity, or a malformed ``x0``/``v0``.
+        needs a velocity, a malformed ``x0``/``v0``, or a run whose records
+        (``n_steps / record_every`` rows of ``dim`` numbers) would need more
+        memory than :func:`heavyball._validation.size_limit` allows.
 
     Notes
     -----
@@ -187,7 +195,7 @@ def integrate(system, x0, v0=None, *, method, step, n_steps, t0=0.0, tol=None, r
     args = _validate(system, x0, v0, method, step, n_steps, t0, tol, record_every)
     x, v, h, n, t0, tol, every = args
     gammas = _friction_sequence(system, t0, h, n)
-    if METHODS[method] is _SCHEMES_IN_KERNELS.get(method):
+    if METHODS[method] is _SCHEMES_IN_KERNELS.get(method) and not isinstance(gammas, _schedules.Chunked):
         traj = _fast.integrate_compiled(system, method, x, v, h, n, t0, gammas, tol, every)
         if traj is not None:
             return traj
@@ -196,7 +204,9 @@ def integrate(system, x0, v0=None, *, method, step, n_steps, t0=0.0, tol=None, r
 
 def _validate(system, x0, v0, method, step, n_steps, t0, tol, record_every):
     if not isinstance(system, DampedParticle):
-        raise ValueError(f"`system` must be a DampedParticle, got {type(system).__name__}")
+        hint = (f"; for a registered problem use DampedParticle({system!r}, mass, friction)"
+                if isinstance(system, str) else "")
+        raise _v.InputTypeError(f"`system` must be a DampedParticle, got {_v.describe(system)}{hint}")
     _v.choice("method", method, list(METHODS))
     if system.high_resolution:
         raise ValueError(
@@ -215,6 +225,8 @@ def _validate(system, x0, v0, method, step, n_steps, t0, tol, record_every):
     t0 = _v.real("t0", t0)
     tol = None if tol is None else _v.real("tol", tol, low=0.0)
     every = _v.integer("record_every", record_every, low=1)
+    check_records(n, every, system.dim, 1 if system.mass == 0.0 else 2)
+    every = min(every, n + 1)  # the same records (start and end), and an int64 for the kernel
     x = _v.vector("x0", x0, system.dim)
     if system.mass == 0.0:
         if v0 is not None and np.any(_v.vector("v0", v0, system.dim) != 0.0):
@@ -226,10 +238,23 @@ def _validate(system, x0, v0, method, step, n_steps, t0, tol, record_every):
 
 
 def _friction_sequence(system, t0, h, n):
-    """Friction at the start of each step, ``gamma(t0 + k h)``, as a float or array."""
+    """Friction at the start of each step, ``gamma(t0 + k h)``.
+
+    A float for a constant friction; an array for up to
+    ``schedules.FULL_ARRAY_STEPS`` steps; beyond, a
+    :class:`~heavyball.schedules.Chunked` sequence evaluated a chunk at a time
+    (the NumPy loop then runs), so memory does not grow with ``n``.
+    """
     if not system.time_dependent:
         return system.friction
-    return np.atleast_1d(system.friction_at(t0 + h * np.arange(n)))
+
+    def fill(k0, k1):
+        return np.atleast_1d(system.friction_at(t0 + h * np.arange(k0, k1)))
+
+    if n <= _schedules.FULL_ARRAY_STEPS:
+        return fill(0, n)
+    fill(0, _schedules.CHUNK)  # a bad friction fails before the run
+    return _schedules.Chunked(fill, n)
 
 
 def _run(system, scheme, method, x, v, h, n, t0, gammas, tol, every):
@@ -238,9 +263,10 @@ def _run(system, scheme, method, x, v, h, n, t0, gammas, tol, every):
     rec = Recorder(n, every, system.dim, with_v=v is not None)
     rec.add(0, x, v)
     status, k = 0, 0
+    constant = isinstance(gammas, float)
     with np.errstate(all="ignore"):
         for k in range(n):
-            gamma = gammas if np.ndim(gammas) == 0 else gammas[k]
+            gamma = gammas if constant else gammas[k]
             x_new, v_new, g = scheme(grad, x, v, h, m, gamma)
             if not state_ok(x_new, v_new):
                 status = -1

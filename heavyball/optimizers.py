@@ -28,7 +28,7 @@ import numpy as np
 from . import _fast
 from . import _validation as _v
 from . import schedules as _schedules
-from ._recording import Recorder, finish, small, state_ok
+from ._recording import Recorder, check_records, finish, small, state_ok
 
 __all__ = ["GD", "SGD", "KerasSGD", "EMAMomentum", "Adam", "optimize"]
 
@@ -66,8 +66,9 @@ class AdamState(NamedTuple):
 
 def _nonneg(name, value, torch_text):
     """PyTorch's check ``0 <= value``, with our parameter name added."""
+    v = _v.number(name, value)  # the wrong kind of value is a TypeError, not a range error
     try:
-        return _v.real(name, value, low=0.0)
+        return _v.real(name, v, low=0.0)
     except ValueError:
         raise ValueError(f"{torch_text}: {value!r} (`{name}` must be finite and >= 0)") from None
 
@@ -87,6 +88,7 @@ class GD:
 
     name = "GD"
     has_velocity = False
+    schedule_ranges = {"lr": (0.0, None, False)}
 
     def init(self, x0):
         return GDState()
@@ -134,6 +136,7 @@ class SGD:
     maximize: bool = False
 
     has_velocity = True
+    schedule_ranges = {"lr": (0.0, None, False), "momentum": (0.0, None, False)}
 
     def __post_init__(self):
         set_ = object.__setattr__
@@ -141,8 +144,8 @@ class SGD:
         set_(self, "momentum", _nonneg("momentum", self.momentum, "Invalid momentum value"))
         set_(self, "weight_decay", _nonneg("weight_decay", self.weight_decay, "Invalid weight_decay value"))
         set_(self, "dampening", _v.real("dampening", self.dampening))
-        set_(self, "nesterov", bool(self.nesterov))
-        set_(self, "maximize", bool(self.maximize))
+        set_(self, "nesterov", _v.flag("nesterov", self.nesterov))
+        set_(self, "maximize", _v.flag("maximize", self.maximize))
         if self.nesterov and (self.momentum <= 0 or self.dampening != 0):
             raise ValueError(
                 "Nesterov momentum requires a momentum and zero dampening "
@@ -198,16 +201,18 @@ class KerasSGD:
 
     has_velocity = True
     name = "KerasSGD"
+    schedule_ranges = {"lr": (0.0, None, False), "momentum": (0.0, 1.0, False)}
 
     def __post_init__(self):
         set_ = object.__setattr__
         set_(self, "learning_rate", _v.real("learning_rate", self.learning_rate, low=0.0))
+        momentum = _v.number("momentum", self.momentum)
         try:
-            set_(self, "momentum", _v.real("momentum", self.momentum, low=0.0, high=1.0))
+            set_(self, "momentum", _v.real("momentum", momentum, low=0.0, high=1.0))
         except ValueError:
             raise ValueError(f"`momentum` must be a float between [0, 1], got {self.momentum!r}") from None
         set_(self, "weight_decay", _v.real("weight_decay", self.weight_decay, low=0.0))
-        set_(self, "nesterov", bool(self.nesterov))
+        set_(self, "nesterov", _v.flag("nesterov", self.nesterov))
 
     @property
     def lr(self):
@@ -222,7 +227,7 @@ class KerasSGD:
         mom = self.momentum if momentum is None else momentum
         if self.weight_decay != 0:
             x = x - x * self.weight_decay * lr
-        if self.momentum == 0:  # Keras builds no velocity variable at all
+        if self.momentum == 0 and momentum is None:  # Keras builds no velocity variable at all
             return x - grad * lr, state
         u = state.velocity * mom - grad * lr
         if self.nesterov:
@@ -248,6 +253,7 @@ class EMAMomentum:
 
     has_velocity = True
     name = "EMAMomentum"
+    schedule_ranges = {"lr": (0.0, None, False), "momentum": (0.0, 1.0, True)}
 
     def __post_init__(self):
         object.__setattr__(self, "lr", _v.real("lr", self.lr, low=0.0))
@@ -291,15 +297,19 @@ class Adam:
 
     has_velocity = True
     name = "Adam"
+    schedule_ranges = {"lr": (0.0, None, False), "momentum": (0.0, 1.0, True)}
 
     def __post_init__(self):
         set_ = object.__setattr__
         set_(self, "lr", _nonneg("lr", self.lr, "Invalid learning rate"))
         set_(self, "eps", _nonneg("eps", self.eps, "Invalid epsilon value"))
+        if isinstance(self.betas, (str, bytes)) or getattr(self.betas, "ndim", 1) != 1:
+            raise _v.InputTypeError(f"`betas` must be a pair (beta1, beta2), got {_v.describe(self.betas)}")
         try:
             b1, b2 = self.betas
         except (TypeError, ValueError):
             raise ValueError(f"`betas` must be a pair (beta1, beta2), got {self.betas!r}") from None
+        b1, b2 = _v.number("betas[0]", b1), _v.number("betas[1]", b2)
         for i, b in enumerate((b1, b2)):
             try:
                 _v.real(f"betas[{i}]", b, low=0.0, high=1.0, high_open=True)
@@ -307,8 +317,8 @@ class Adam:
                 raise ValueError(f"Invalid beta parameter at index {i}: {b!r} (must be in [0, 1))") from None
         set_(self, "betas", (float(b1), float(b2)))
         set_(self, "weight_decay", _nonneg("weight_decay", self.weight_decay, "Invalid weight_decay value"))
-        set_(self, "amsgrad", bool(self.amsgrad))
-        set_(self, "maximize", bool(self.maximize))
+        set_(self, "amsgrad", _v.flag("amsgrad", self.amsgrad))
+        set_(self, "maximize", _v.flag("maximize", self.maximize))
 
     @property
     def momentum(self):
@@ -360,21 +370,30 @@ def optimize(problem, optimizer, x0, *, n_steps, lr_schedule=None, momentum_sche
 
     Parameters
     ----------
-    problem : Problem
-        Anything with ``dim``, ``value`` and ``grad``.
+    problem : Problem or str
+        Anything with ``dim``, ``value`` and ``grad``, or the name of a
+        registered problem (:func:`heavyball.problems.names`), built with its
+        default parameters as :func:`~heavyball.sweep` does.
     optimizer : GD, SGD, KerasSGD, EMAMomentum or Adam
     x0 : array_like, shape (dim,)
     n_steps : int >= 0
     lr_schedule, momentum_schedule : callable, optional
         ``k -> value`` for steps ``k = 0, 1, ...`` (the value itself, not a
-        multiplier), overriding the optimiser's ``lr`` / ``momentum``.
+        multiplier), overriding the optimiser's ``lr`` / ``momentum``. Each
+        value must be a real number inside the range the optimiser's
+        constructor allows (``Adam``/``EMAMomentum`` momentum in ``[0, 1)``,
+        ``KerasSGD`` in ``[0, 1]``, learning rates ``>= 0``). A schedule for
+        ``KerasSGD(momentum=0)`` is applied (the velocity is then kept).
+        Runs longer than ``schedules.FULL_ARRAY_STEPS`` steps evaluate the
+        schedules in chunks in the NumPy loop, so memory does not grow with
+        ``n_steps``.
     restart_every : int >= 1, optional
         Re-initialise the optimiser state (velocity to zero, or PyTorch's
         "no buffer yet") before steps ``k``, ``2k``, ...
     grad_noise : float >= 0
         Standard deviation of Gaussian noise added to each gradient
         coordinate, drawn from ``numpy.random.default_rng(seed)``.
-    seed : int, optional
+    seed : int >= 0, optional
         Seed for the noise; the same seed gives the same run.
     tol : float >= 0, optional
         Stop (status 1) after a step whose noise-free gradient has norm
@@ -393,7 +412,20 @@ def optimize(problem, optimizer, x0, *, n_steps, lr_schedule=None, momentum_sche
         ``x`` holds the optimiser's own iterate (for PyTorch Nesterov the
         look-ahead point), ``v`` its momentum buffer as the framework defines
         it (zeros before PyTorch creates it; None for ``GD``), ``t`` the step
-        index and ``step = 1.0``.
+        index and ``step = 1.0``. A start whose loss is not finite is the
+        one record of a run with status -1.
+
+    Raises
+    ------
+    TypeError
+        (:class:`~heavyball._validation.InputTypeError`, also a ValueError) For
+        a value of the wrong kind: a complex or boolean ``x0``, a string where
+        a number is expected, a schedule returning a non-number.
+    ValueError
+        For a value out of range (the message names the parameter; for a
+        schedule, also the step), an unknown problem name, or a run whose
+        records would need more memory than :func:`heavyball._validation.size_limit`
+        allows (``n_steps / record_every`` rows of ``dim`` numbers).
 
     Notes
     -----
@@ -413,21 +445,27 @@ def optimize(problem, optimizer, x0, *, n_steps, lr_schedule=None, momentum_sche
     """
     if not isinstance(optimizer, _OPTIMIZERS):
         names = ", ".join(c.__name__ for c in _OPTIMIZERS)
-        raise ValueError(f"`optimizer` must be one of {names}; got {type(optimizer).__name__}")
+        raise _v.InputTypeError(f"`optimizer` must be one of {names}; got {_v.describe(optimizer)}")
+    problem = _v.problem("problem", problem)
     dim = problem.dim
     x = _v.vector("x0", x0, dim)
     n = _v.integer("n_steps", n_steps, low=0)
     every = _v.integer("record_every", record_every, low=1)
     tol = None if tol is None else _v.real("tol", tol, low=0.0)
     sigma = _v.real("grad_noise", grad_noise, low=0.0)
+    seed = _v.seed("seed", seed)
+    stochastic = _v.flag("stochastic", stochastic)
     restart = None if restart_every is None else _v.integer("restart_every", restart_every, low=1)
-    lrs = _schedule_values(lr_schedule, n, "lr_schedule")
-    moms = _schedule_values(momentum_schedule, n, "momentum_schedule")
-    if moms is not None and isinstance(optimizer, GD):
+    restart = None if restart is not None and restart > n else restart  # never reached (and fits int64)
+    if momentum_schedule is not None and isinstance(optimizer, GD):
         raise ValueError("`momentum_schedule` given for GD, which has no momentum")
+    check_records(n, every, dim, 2 if optimizer.has_velocity else 1)
+    every = min(every, n + 1)  # the same records (start and end), and an int64 for the kernel
+    lrs = _schedule_values(lr_schedule, n, "lr_schedule", optimizer, "lr")
+    moms = _schedule_values(momentum_schedule, n, "momentum_schedule", optimizer, "momentum")
     if stochastic and not callable(getattr(problem, "stochastic_grad", None)):
         raise ValueError("`stochastic=True` needs a problem with a `stochastic_grad(x, k, rng)` method")
-    if not stochastic:
+    if not stochastic and not isinstance(lrs, _schedules.Chunked) and not isinstance(moms, _schedules.Chunked):
         traj = _fast.optimize_compiled(problem, optimizer, x, n, lrs, moms, restart, sigma, seed, tol, every)
         if traj is not None:
             return traj
@@ -442,14 +480,33 @@ def _sampled_gradient(problem, seed):
     return lambda x, k: np.asarray(problem.stochastic_grad(x, k, rng), dtype=np.float64)
 
 
-def _schedule_values(schedule, n, name):
+def _schedule_values(schedule, n, name, optimizer=None, which=None):
+    """The schedule's values (array or chunked), each checked against the optimiser's range.
+
+    Raises
+    ------
+    ValueError
+        Naming the schedule and the first step ``k`` whose value the
+        optimiser's constructor would refuse (``Adam`` with a momentum of 1
+        divides by zero; ``KerasSGD`` accepts momenta in ``[0, 1]`` only).
+    """
     if schedule is None:
         return None
-    values = _schedules.evaluate(schedule, n, name)
-    if np.any(values < 0):
-        k = int(np.flatnonzero(values < 0)[0])
-        raise ValueError(f"`{name}` must return values >= 0; {name}({k}) = {float(values[k])!r}")
-    return values
+    if optimizer is None:
+        return _schedules.values(schedule, n, name)
+    low, high, high_open = optimizer.schedule_ranges[which]
+
+    def check(values, k0):
+        bad = values < low
+        if high is not None:
+            bad |= (values >= high) if high_open else (values > high)
+        if np.any(bad):
+            j = int(np.flatnonzero(bad)[0])
+            allowed = _v.range_text(low, high, False, high_open)
+            raise ValueError(f"`{name}` must return values {allowed} ({type(optimizer).__name__}'s range for "
+                             f"its {which}); {name}({k0 + j}) = {float(values[j])!r}")
+
+    return _schedules.values(schedule, n, name, check)
 
 
 class _NoiseStream:

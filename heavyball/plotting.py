@@ -50,7 +50,8 @@ def contour(problem, *, xlim=None, ylim=None, levels=15, resolution=201, scale="
     levels : int >= 2
         Number of contour levels.
     resolution : int >= 10
-        Grid points per axis.
+        Grid points per axis (a grid too big for memory, see
+        :func:`heavyball._validation.size_limit`, raises a ValueError).
     scale : {"log", "linear"}
         Spacing of the levels above the grid minimum ``L_min``: ``"log"``
         (geometric, so the floor of a ravine and its walls both show) or ``"linear"``.
@@ -90,6 +91,8 @@ def contour(problem, *, xlim=None, ylim=None, levels=15, resolution=201, scale="
     xlim, ylim = _default_window(problem, xlim, ylim)
     levels = _v.integer("levels", levels, low=2)
     resolution = _v.integer("resolution", resolution, low=10)
+    _v.check_size("resolution", resolution, 8 * resolution**2, "the grid (X, Y, the points and L on them)",
+                  "lower `resolution`")
     _v.choice("scale", scale, ["log", "linear"])
     kw = _s.copy_kw("contour_kw", contour_kw)
     ax = _s.new_axes(ax)

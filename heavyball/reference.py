@@ -63,11 +63,15 @@ def solve_reference(system, x0, v0=None, *, t_span, t_eval=None, method="DOP853"
         raise ValueError(f"`system` must be a DampedParticle, got {type(system).__name__}")
     t0, t1 = _span(t_span)
     _v.choice("method", method, _IVP_METHODS)
-    rtol = _v.real("rtol", rtol, low=0.0, low_open=True)
+    rtol = _v.real("rtol", rtol, low=100 * np.finfo(float).eps)  # SciPy's floor (it would warn and raise it)
     atol = _v.real("atol", atol, low=0.0, low_open=True)
     y0 = _initial_state(system, x0, v0)
     if t_eval is not None:
-        t_eval = np.asarray(t_eval, dtype=np.float64)
+        t_eval = _v.real_array("t_eval", t_eval)
+        if t_eval.size == 0:
+            raise ValueError("`t_eval` must be non-empty (or None for the solver's own steps)")
+        if not np.all(np.isfinite(t_eval)):
+            raise ValueError(f"`t_eval` must be finite, got {t_eval!r}")
         if t_eval.ndim != 1 or np.any(t_eval < t0) or np.any(t_eval > t1):
             raise ValueError(f"`t_eval` must be a 1-D array inside t_span = ({t0!r}, {t1!r})")
     system.friction_at(t0)  # validates a time-dependent friction where it starts

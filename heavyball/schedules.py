@@ -123,7 +123,7 @@ def warmup(after, n_warmup, start=0.0):
     ``after`` is a number or a schedule (evaluated at ``k`` once warm).
     """
     if not isinstance(after, Schedule):
-        after = constant(after)
+        after = Constant(_v.real("after", after))
     return Warmup(after, _v.integer("n_warmup", n_warmup, low=1), _v.real("start", start))
 
 
@@ -136,21 +136,79 @@ def step_decay(initial, factor, every):
     )
 
 
-def evaluate(schedule, n_steps, name="schedule"):
-    """Values of ``schedule`` at steps ``0 .. n_steps - 1`` as a float64 array.
+#: Steps evaluated at a time when a schedule is streamed (:class:`Chunked`).
+CHUNK = 1 << 16
+
+#: Runs of up to this many steps get their schedules (and a time-dependent
+#: friction) as one array, which the compiled kernels need; longer runs
+#: evaluate them :data:`CHUNK` steps at a time in the NumPy loop, so memory
+#: stays ``O(CHUNK + records)`` whatever ``n_steps`` is.
+FULL_ARRAY_STEPS = 1 << 24
+
+
+def evaluate(schedule, n_steps, name="schedule", start=0):
+    """Values of ``schedule`` at steps ``start .. start + n_steps - 1`` as a float64 array.
 
     Raises
     ------
+    TypeError
+        (:class:`~heavyball._validation.InputTypeError`, also a ValueError) If
+        ``schedule`` is not callable or returns something other than a real
+        number (a string, an array, a complex number) at some step ``k``.
     ValueError
-        If ``schedule`` is not callable or returns a non-finite value.
+        If it returns a non-finite value; the message names the step.
     """
     if not callable(schedule):
-        raise ValueError(f"`{name}` must be a callable k -> value, got {schedule!r}")
+        raise _v.InputTypeError(f"`{name}` must be a callable k -> value, got {_v.describe(schedule)}")
     if getattr(schedule, "vectorized", False):
-        values = np.asarray(schedule(np.arange(n_steps)), dtype=np.float64).reshape(n_steps)
+        values = _v.real_array(name, schedule(np.arange(start, start + n_steps))).reshape(n_steps)
     else:
-        values = np.array([schedule(k) for k in range(n_steps)], dtype=np.float64).reshape(n_steps)
+        out = [schedule(k) for k in range(start, start + n_steps)]
+        if not set(map(type, out)) <= {float}:  # anything but Python floats: check each value
+            out = [_v.number(f"{name}({start + j})", value) for j, value in enumerate(out)]
+        values = np.array(out, dtype=np.float64)
     if not np.all(np.isfinite(values)):
-        k = int(np.flatnonzero(~np.isfinite(values))[0])
-        raise ValueError(f"`{name}` must return finite values; {name}({k}) = {float(values[k])!r}")
+        j = int(np.flatnonzero(~np.isfinite(values))[0])
+        raise ValueError(f"`{name}` must return finite values; {name}({start + j}) = {float(values[j])!r}")
     return values
+
+
+class Chunked:
+    """A long sequence of values computed :data:`CHUNK` at a time, on demand.
+
+    ``fill(k0, k1)`` returns the values for steps ``k0 <= k < k1``; indexing
+    (in increasing order, as a run does) keeps only the current chunk.
+    """
+
+    def __init__(self, fill, n_steps):
+        self.fill, self.n = fill, n_steps
+        self.k0, self.values = 0, np.empty(0)
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, k):
+        j = k - self.k0
+        if not 0 <= j < len(self.values):
+            self.k0 = k - k % CHUNK
+            self.values = self.fill(self.k0, min(self.n, self.k0 + CHUNK))
+            j = k - self.k0
+        return self.values[j]
+
+
+def values(schedule, n_steps, name="schedule", check=None):
+    """The schedule at steps ``0 .. n_steps - 1``: an array, or :class:`Chunked` for long runs.
+
+    ``check(values, k0)`` (optional) validates each block of values
+    starting at step ``k0`` and raises a ValueError naming the step.
+    """
+    def fill(k0, k1):
+        out = evaluate(schedule, k1 - k0, name, start=k0)
+        if check is not None:
+            check(out, k0)
+        return out
+
+    if n_steps <= FULL_ARRAY_STEPS:
+        return fill(0, n_steps)
+    fill(0, min(n_steps, CHUNK))  # errors in the first values surface before the run
+    return Chunked(fill, n_steps)

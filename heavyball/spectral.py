@@ -253,6 +253,12 @@ def optimal_parameters(mu, L, method):
         ``(lr, momentum, rate)``; ``rate`` is the worst-case spectral radius
         over ``[mu, L]``, from its exact closed form.
 
+    Raises
+    ------
+    ValueError
+        Unless ``0 < mu <= L``, and when ``kappa = L/mu`` or the tuning is
+        beyond the float range (``mu = 1e-320, L = 1e308``).
+
     Notes
     -----
     With ``k = L/mu``:
@@ -278,6 +284,16 @@ def optimal_parameters(mu, L, method):
     mu = _v.real("mu", mu, low=0.0, low_open=True)
     L = _v.real("L", L, low=mu)
     method = check_method(method)
+    with np.errstate(all="ignore"):
+        kappa = L / mu
+        params = _optimal(mu, L, method)
+    if not (math.isfinite(kappa) and all(map(math.isfinite, params)) and params[0] > 0.0):
+        raise ValueError(f"`mu`, `L`: the condition number kappa = L/mu = {kappa!r} and the tuning {tuple(params)} "
+                         f"must be finite (and the learning rate > 0); got mu={mu!r}, L={L!r}")
+    return params
+
+
+def _optimal(mu, L, method):
     if method == "gd":
         return OptimalParameters(2.0 / (L + mu), 0.0, (L - mu) / (L + mu))
     if method == "heavy_ball":
@@ -304,11 +320,11 @@ def _steps(log_rate, log_reduction):
     """Smallest ``k >= 1`` with ``k log_rate <= log_reduction`` (``log_rate = -inf`` for rate 0)."""
     if log_rate == -math.inf:
         return 1
-    k = max(1, math.ceil(log_reduction / log_rate))
-    # Guard the ceil against rounding: at most a few steps back. Beyond 2**53
-    # ``(k - 1) * log_rate`` rounds like ``k * log_rate``, and an unbounded loop
-    # would walk back one integer at a time (rate_table([1e100]) never returned).
-    for _ in range(4):
+    ratio = log_reduction / log_rate
+    if not math.isfinite(ratio):
+        raise ValueError(f"`kappas`: a condition number is too large, the steps needed overflow (rate 1 - {-log_rate:g})")
+    k = max(1, math.ceil(ratio))
+    for _ in range(2):  # guard the ceil against rounding (bounded: beyond 2**53, k - 1 == k in floats)
         if k > 1 and (k - 1) * log_rate <= log_reduction:
             k -= 1
     return k

@@ -448,6 +448,8 @@ def sweep(problem, lrs, momenta, *, x0, n_steps, method="heavy_ball", tol=1e-8, 
     run_momenta = np.zeros(1) if method == "gd" else momenta
     common = (method, lrs, run_momenta, n)
     total = len(cells) * len(run_momenta) * len(lrs)
+    _v.check_size("grid", f"{g.shape} x {len(momenta)} x {len(lrs)}", 4 * len(cells) * len(momenta) * len(lrs),
+                  "the result arrays", "sweep a smaller grid")
     dim = cells[0].x0.shape[0]
     show = _show_progress(progress, total * n * dim, engine)
     if backend == "dask":
@@ -473,7 +475,7 @@ def sweep(problem, lrs, momenta, *, x0, n_steps, method="heavy_ball", tol=1e-8, 
 def _validate(problem, lrs, momenta, x0, n_steps, method, tol, backend, progress, client, workers, chunk_size):
     _v.choice("method", method, METHODS)
     _v.choice("backend", backend, BACKENDS)
-    if progress not in (None, True, False):
+    if not (progress is None or isinstance(progress, (bool, np.bool_))):
         raise ValueError(f"`progress` must be None, True or False, got {progress!r}")
     if backend != "dask":
         for name, value in (("client", client), ("workers", workers)):
@@ -494,8 +496,13 @@ def _validate(problem, lrs, momenta, x0, n_steps, method, tol, backend, progress
             bad = float(arr[np.flatnonzero(arr < 0)[0]])
             raise ValueError(f"`{name}` must be >= 0, got {bad!r}")
         grids.append(arr)
-    x0 = _v.vector("x0", x0, getattr(problem, "dim", None))
+    cells = len(grids[0]) * len(grids[1])
+    _v.check_size("lrs x momenta", f"{len(grids[0])} x {len(grids[1])}", 4 * cells, "the result arrays",
+                  "sweep a smaller grid")
+    x0 = _v.vector("x0", x0, None if isinstance(problem, str) else _v.problem("problem", problem).dim)
     n = _v.integer("n_steps", n_steps, low=1)
+    if n >= 2**62:
+        raise ValueError(f"`n_steps` must be < 2**62 (steps are counted in int64), got {n!r}")
     tol = _v.real("tol", tol, low=0.0, low_open=True)
     return grids[0], grids[1], x0, n, tol, chunk_size
 

@@ -31,8 +31,9 @@ class DampedParticle:
 
     Parameters
     ----------
-    problem : Problem
-        The potential ``L``; anything with ``dim``, ``value`` and ``grad``.
+    problem : Problem or str
+        The potential ``L``; anything with ``dim``, ``value`` and ``grad``,
+        or the name of a registered problem (built with its defaults).
     mass : float >= 0
         ``m``; 0 means the gradient flow ``gamma x' = -grad L(x)``.
     friction : float >= 0 or callable
@@ -67,10 +68,7 @@ class DampedParticle:
     """
 
     def __init__(self, problem, mass=1.0, friction=1.0, *, hessian_damping=0.0, gradient_scale=1.0):
-        for attr in ("dim", "value", "grad"):
-            if not hasattr(problem, attr):
-                raise ValueError(f"`problem` must have `dim`, `value` and `grad`; missing `{attr}`")
-        self.problem = problem
+        self.problem = problem = _v.problem("problem", problem)
         self.mass = _v.real("mass", mass, low=0.0)
         if callable(friction):
             self.friction = friction

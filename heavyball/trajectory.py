@@ -41,7 +41,8 @@ class Trajectory:
         Time step ``h`` (1.0 for optimisers, None for the reference solver).
     status : int
         0: all steps done; 1: ``tol`` reached; -1: diverged (the arrays end at
-        the last finite state) or the reference solver failed.
+        the last finite state; a start whose loss is not finite is kept as
+        the one record, with its loss) or the reference solver failed.
     message : str
         Human-readable status, e.g. ``"diverged at step 37"``.
     nfev : int

@@ -44,6 +44,19 @@ __all__ = ["worst_case", "worst_quadratic", "WORST_CASE_METHODS", "SolverAccurac
 
 WORST_CASE_METHODS = ("gd", "heavy_ball", "nesterov")
 
+#: Largest ``n_steps`` of :func:`worst_case`: the PEP's semidefinite program
+#: has ``N + 2`` points and grows like ``N^2`` (N = 20 takes about a second).
+PEP_MAX_STEPS = 100
+
+#: Largest ``n_steps`` of :func:`worst_quadratic`: it finds the roots of a
+#: degree-``N`` polynomial (``O(N^3)``; N = 1000 takes seconds), and by then
+#: any contracting method's ratio is below the float range.
+QUADRATIC_MAX_STEPS = 1000
+
+#: cvxpy solvers that handle PEPit's semidefinite programs (``solver`` is
+#: checked against these, case-insensitively, before PEPit is imported).
+PEP_SOLVERS = ("CLARABEL", "SCS", "MOSEK", "CVXOPT", "COPT", "SDPA")
+
 _INSTALL = "pip install 'heavyball-dynamics[pep]'"
 
 
@@ -54,7 +67,9 @@ def _validate(method, lr, momentum, mu, L, n_steps):
     if method == "gd" and momentum != 0.0:
         raise ValueError(f"`momentum` must be 0 for method 'gd', got {momentum!r}")
     L = _v.real("L", L, low=0.0, low_open=True)
-    mu = _v.real("mu", mu, low=0.0, high=L)
+    mu = _v.real("mu", mu, low=0.0)
+    if mu > L:
+        raise ValueError(f"`mu` must be in [0, {L:g}] (at most `L`), got {mu!r}")
     n = _v.integer("n_steps", n_steps, low=1)
     return lr, momentum, mu, L, n
 
@@ -84,11 +99,11 @@ def worst_case(method, lr, momentum, mu, L, n_steps, *, solver="CLARABEL"):
         ``L/2 |x - x*|^2``, answered by :func:`worst_quadratic` without PEPit).
     L : float > 0
         Lipschitz constant of the gradient.
-    n_steps : int >= 1
+    n_steps : int in [1, PEP_MAX_STEPS]
         ``N``; the semidefinite program has ``N + 2`` points, so its size
         grows like ``N^2`` (N = 20 takes about a second).
     solver : str
-        A cvxpy SDP solver name. The default Clarabel (interior point) is
+        A cvxpy SDP solver name, one of :data:`PEP_SOLVERS`. The default Clarabel (interior point) is
         accurate to about 1e-8 here; SCS (first order) answers up to about
         1% low on the larger programs.
 
@@ -129,9 +144,13 @@ def worst_case(method, lr, momentum, mu, L, n_steps, *, solver="CLARABEL"):
     0.852071
     """
     lr, beta, mu, L, n = _validate(method, lr, momentum, mu, L, n_steps)
+    if not isinstance(solver, str):
+        raise _v.InputTypeError(f"`solver` must be one of {', '.join(PEP_SOLVERS)}; got {_v.describe(solver)}")
+    solver = _v.choice("solver", solver.upper(), PEP_SOLVERS)
+    if n > PEP_MAX_STEPS:
+        raise ValueError(f"`n_steps` must be <= {PEP_MAX_STEPS} for the PEP (its SDP grows like n_steps^2), got {n}")
     if mu == L:  # the class is {L/2 |x - x*|^2 + c}; PEPit's interpolation conditions divide by L - mu
         return worst_quadratic(method, lr, beta, mu, L, n)
-    solver = str(solver)
     PEP, SmoothStronglyConvexFunction = _import_pepit()
     problem = PEP()
     f = problem.declare_function(SmoothStronglyConvexFunction, mu=mu, L=L)
@@ -175,7 +194,8 @@ def _import_pepit():
 def worst_quadratic(method, lr, momentum, mu, L, n_steps):
     r"""Worst ``|x_N - x*|^2 / |x_0 - x*|^2`` over quadratics with ``mu <= H <= L``, from rest.
 
-    Parameters are as in :func:`worst_case`; no optional dependency.
+    Parameters are as in :func:`worst_case` (``n_steps <= QUADRATIC_MAX_STEPS``);
+    no optional dependency.
 
     Returns
     -------
@@ -199,17 +219,31 @@ def worst_quadratic(method, lr, momentum, mu, L, n_steps):
     3.1604938272
     """
     lr, beta, mu, L, n = _validate(method, lr, momentum, mu, L, n_steps)
+    if n > QUADRATIC_MAX_STEPS:
+        raise ValueError(f"`n_steps` must be <= {QUADRATIC_MAX_STEPS} (the roots of a degree-n_steps polynomial "
+                         f"are found), got {n}")
     if mu == L:
         e = _scalar_run(method, lr, beta, mu, n)
         return float(e * e)
     lam = Chebyshev.identity(domain=[mu, L])
     x_prev = x = Chebyshev([1.0], domain=[mu, L])
-    for _ in range(n):
-        x_prev, x = x, _next(method, lr, beta, lambda p: lam * p, x, x_prev)
-    roots = x.deriv().roots() if n > 1 else np.empty(0)  # (p^2)' = 2 p p': maxima where p' = 0
-    real = roots[np.abs(roots.imag) <= 1e-9 * (L - mu)].real
-    candidates = np.concatenate([[mu, L], np.clip(real, mu, L)])
-    return float(np.max(x(candidates) ** 2))
+    overflow = ValueError("`lr` times `L` (or `momentum`) is too large: the worst-case polynomial overflows "
+                          f"float64 (lr={lr!r}, momentum={beta!r}, L={L!r})")
+    with np.errstate(all="ignore"):
+        try:
+            for _ in range(n):
+                x_prev, x = x, _next(method, lr, beta, lambda p: lam * p, x, x_prev)
+        except TypeError:  # NumPy refuses to multiply polynomials whose coefficients became NaN
+            raise overflow from None
+        if not np.all(np.isfinite(x.coef)):
+            raise overflow
+        roots = x.deriv().roots() if n > 1 else np.empty(0)  # (p^2)' = 2 p p': maxima where p' = 0
+        real = roots[np.abs(roots.imag) <= 1e-9 * (L - mu)].real
+        candidates = np.concatenate([[mu, L], np.clip(real, mu, L)])
+        worst = float(np.max(x(candidates) ** 2))
+    if math.isnan(worst):
+        raise overflow
+    return worst
 
 
 def _scalar_run(method, lr, beta, lam, n):
