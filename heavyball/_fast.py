@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _compiled
 from ._kinds import CompiledProblem
 from ._recording import first_non_finite, n_records, outcome
 from .system import DampedParticle
@@ -84,8 +85,8 @@ def integrate_compiled(system, method, x, v, h, n, t0, gammas, tol, every):
     gam = np.ascontiguousarray(np.atleast_1d(np.asarray(gammas, dtype=np.float64)))
     if gam.size == 0:  # n = 0 with a friction function: the kernel reads gam[0] but takes no step
         gam = np.ones(1)
-    status, count, k = kernels.integrate_kernel(
-        kernels.SCHEMES[method], cp.kind, cp.scalars, cp.vec1, cp.vec2, x, v, g, y,
+    status, count, k = _compiled.kernels_for(cp, x).integrate_kernel(
+        kernels.SCHEMES[method], *_compiled.problem_args(cp), x, v, g, y,
         h, system.mass, gam, t0, n, -1.0 if tol is None else tol, every, ts, xs, vs, ls)
     stop = k + 1 if status == -1 else k
     step_of = lambda j: k if j == count - 1 else j * every  # noqa: E731 (record j -> step)
@@ -156,8 +157,8 @@ def optimize_compiled(problem, optimizer, x, n, lrs, moms, restart, sigma, seed,
     while True:
         k1 = n if rng is None else min(n, k + rows)
         noise = _empty(0, d) if rng is None else rng.standard_normal((k1 - k, d))
-        status, k = kernels.optimize_kernel(
-            code, cp.kind, cp.scalars, cp.vec1, cp.vec2, x, buf, state, flags, hyper, lr_arr,
+        status, k = _compiled.kernels_for(cp, x).optimize_kernel(
+            code, *_compiled.problem_args(cp), x, buf, state, flags, hyper, lr_arr,
             mom_arr, 0 if restart is None else restart, noise, k, k1, n, tol_value, every,
             ks, xs, vs, ls, g, xn, bn)
         if status != 0 or k >= n:

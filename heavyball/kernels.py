@@ -31,9 +31,9 @@ means allocating what :func:`~heavyball.integrate` allocates:
 >>> cp = hb.Quadratic.diagonal([1.0, 4.0, 9.0]).compiled()
 >>> n, x, v, none = 10, np.ones(3), np.zeros(3), np.empty(0)
 >>> ts, xs, vs, ls = np.empty(n + 1), np.empty((n + 1, 3)), np.empty((n + 1, 3)), np.empty(n + 1)
->>> kernels.integrate_kernel(kernels.SCHEMES["symplectic_euler"], cp.kind, cp.scalars, cp.vec1,
-...                          cp.vec2, x, v, none, none, 0.1, 1.0, np.array([0.5]), 0.0, n, -1.0, 1,
-...                          ts, xs, vs, ls)
+>>> from heavyball._compiled import problem_args
+>>> kernels.integrate_kernel(kernels.SCHEMES["symplectic_euler"], *problem_args(cp), x, v, none, none,
+...                          0.1, 1.0, np.array([0.5]), 0.0, n, -1.0, 1, ts, xs, vs, ls)
 (0, 11, 10)
 >>> traj = hb.integrate(hb.DampedParticle(hb.Quadratic.diagonal([1.0, 4.0, 9.0]), 1.0, 0.5),
 ...                     np.ones(3), method="symplectic_euler", step=0.1, n_steps=n)
@@ -55,7 +55,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
+from numba.core import cgutils
+from numba.extending import intrinsic
+from numba.np.arrayobj import make_array, populate_array
 
 from . import _kinds
 from .trajectory import DIVERGENCE_BOUND
@@ -100,12 +103,13 @@ DOUBLE_WELL = 4
 SADDLE = 5
 PLATEAU = 6
 LESSARD = 7
+USER_FUNCTIONS = 8  # no formula here: heavyball/_compiled.py links the user's functions in
 BOUND = 1e50
 
 
 def _check_constants():
     names = ("DENSE_QUADRATIC", "DIAGONAL_QUADRATIC", "ROSENBROCK", "DOUBLE_WELL", "SADDLE", "PLATEAU",
-             "LESSARD")
+             "LESSARD", "USER_FUNCTIONS")
     stale = [n for n in names if getattr(_kinds, n) != globals()[n]]
     if BOUND != DIVERGENCE_BOUND:
         stale.append("BOUND (trajectory.DIVERGENCE_BOUND)")
@@ -145,6 +149,30 @@ DISTANCE_FLOOR = 1e-150
 #: Number of grid points a sweep block advances together (one SIMD-friendly block).
 LANES = 32
 
+
+@intrinsic
+def stack_array(typingctx, n):
+    """``stack_array(n)``: a float64 array of ``n`` (a compile-time constant) elements on the stack.
+
+    It has no meminfo (no allocation, no reference counting), so once a
+    function that fills it is inlined, LLVM keeps it in registers. Used to
+    hand a point held in registers to a user's ``grad(x, out)``.
+    """
+    if not isinstance(n, types.IntegerLiteral):
+        return None
+    size = n.literal_value
+    arr_t = types.Array(types.float64, 1, "C")
+
+    def codegen(context, builder, signature, args):
+        intp = context.get_value_type(types.intp)
+        data = cgutils.alloca_once(builder, context.get_value_type(types.float64),
+                                   size=context.get_constant(types.intp, size))
+        ary = make_array(arr_t)(context, builder)
+        populate_array(ary, data=data, shape=[intp(size)], strides=[intp(8)], itemsize=intp(8), meminfo=None)
+        return ary._getvalue()
+
+    return arr_t(n), codegen
+
 #: Options of every compiled function that allocates nothing. ``cache=True``:
 #: compiled once per machine, then loaded from ``__pycache__``.
 #: ``error_model="numpy"``: a division by zero gives inf or nan as in NumPy,
@@ -158,8 +186,20 @@ HOT = {"cache": True, "error_model": "numpy", "_nrt": False}
 INLINE = dict(HOT, inline="always")
 
 
+@njit(cache=True)
+def no_value(x):
+    """The ``fv`` that built-in problems pass: never called (their ``kind`` selects a formula here)."""
+    return math.nan
+
+
+@njit(cache=True)
+def no_grad(x, out):
+    """The ``fg`` that built-in problems pass: never called."""
+    out[0] = math.nan
+
+
 @njit(**INLINE)
-def value_point(kind, s, v1, v2, x):
+def value_point(kind, s, v1, v2, fv, fg, x):
     """``L(x)`` for one point ``x`` of shape ``(dim,)``."""
     d = x.shape[0]
     if kind == DIAGONAL_QUADRATIC:
@@ -211,11 +251,13 @@ def value_point(kind, s, v1, v2, x):
         if z < 2.0:
             return 0.5 * (z * z) + 24.0 * z - 12.0
         return 12.5 * (z * z) - 24.0 * z + 36.0
+    if kind == USER_FUNCTIONS:
+        return fv(x)
     return math.nan
 
 
 @njit(**INLINE)
-def grad_point(kind, s, v1, v2, x, g):
+def grad_point(kind, s, v1, v2, fv, fg, x, g):
     """Write ``grad L(x)`` into ``g``; ``x`` and ``g`` of shape ``(dim,)``."""
     d = x.shape[0]
     if kind == DIAGONAL_QUADRATIC:
@@ -265,13 +307,15 @@ def grad_point(kind, s, v1, v2, x, g):
             g[0] = z + 24.0
         else:
             g[0] = 25.0 * z - 24.0
+    elif kind == USER_FUNCTIONS:
+        fg(x, g)
     else:
         for i in range(d):
             g[i] = math.nan
 
 
 @njit(**INLINE)
-def grad_block(kind, s, v1, v2, X, G):
+def grad_block(kind, s, v1, v2, fv, fg, X, G, W):
     """Write ``grad L`` of every column of ``X`` (shape ``(dim, LANES)``) into ``G``."""
     d, w = X.shape
     if kind == DIAGONAL_QUADRATIC:
@@ -333,6 +377,14 @@ def grad_block(kind, s, v1, v2, X, G):
                 G[0, j] = z + 24.0
             else:
                 G[0, j] = 25.0 * z - 24.0
+    elif kind == USER_FUNCTIONS:
+        xb, gb = W[0], W[1]
+        for j in range(w):
+            for i in range(d):
+                xb[i] = X[i, j]
+            fg(xb, gb)
+            for i in range(d):
+                G[i, j] = gb[i]
     else:
         for i in range(d):
             for j in range(w):
@@ -340,7 +392,7 @@ def grad_block(kind, s, v1, v2, X, G):
 
 
 @njit(**INLINE)
-def grad_2d(kind, s, v1, v2, x0, x1):
+def grad_2d(kind, s, v1, v2, fv, fg, x0, x1):
     """``grad L`` at ``(x0, x1)`` for a two-dimensional problem, as two floats.
 
     The scalar twin of :func:`grad_point` (same formulas, same order): the
@@ -373,11 +425,18 @@ def grad_2d(kind, s, v1, v2, x0, x1):
         if s[1] != 0.0:
             return g0 - v2[0], g1 - v2[1]
         return g0, g1
+    if kind == USER_FUNCTIONS:
+        xb = stack_array(2)
+        gb = stack_array(2)
+        xb[0] = x0
+        xb[1] = x1
+        fg(xb, gb)
+        return gb[0], gb[1]
     return math.nan, math.nan
 
 
 @njit(**INLINE)
-def value_2d(kind, s, v1, v2, x0, x1):
+def value_2d(kind, s, v1, v2, fv, fg, x0, x1):
     """``L(x0, x1)`` for a two-dimensional problem (scalar twin of :func:`value_point`)."""
     if kind == ROSENBROCK:
         t0 = s[0] - x0
@@ -415,6 +474,11 @@ def value_2d(kind, s, v1, v2, x0, x1):
             bx += x1 * v2[1]
             return quad - bx + s[0]
         return quad + s[0]
+    if kind == USER_FUNCTIONS:
+        xb = stack_array(2)
+        xb[0] = x0
+        xb[1] = x1
+        return fv(xb)
     return math.nan
 
 
@@ -448,7 +512,7 @@ def _coefficients(scheme, h, m, gamma):
 
 
 @njit(**INLINE)
-def _steps_2d(scheme, kind, s, v1, v2, x0, x1, u0, u1, k, stop, coef, h, m, gammas, tol):
+def _steps_2d(scheme, kind, s, v1, v2, fv, fg, x0, x1, u0, u1, k, stop, coef, h, m, gammas, tol):
     """Steps ``k .. stop - 1`` of a 2-D run with the state in registers.
 
     Returns the state, the step reached and the status (0, 1 for ``tol``,
@@ -464,9 +528,9 @@ def _steps_2d(scheme, kind, s, v1, v2, x0, x1, u0, u1, k, stop, coef, h, m, gamm
         if varying:
             a, c, e, div, r = _coefficients(scheme, h, m, gammas[k])
         if look_ahead:
-            g0, g1 = grad_2d(kind, s, v1, v2, x0 + e * u0, x1 + e * u1)
+            g0, g1 = grad_2d(kind, s, v1, v2, fv, fg, x0 + e * u0, x1 + e * u1)
         else:
-            g0, g1 = grad_2d(kind, s, v1, v2, x0, x1)
+            g0, g1 = grad_2d(kind, s, v1, v2, fv, fg, x0, x1)
         if not has_v:
             xn0 = x0 - r * g0
             xn1 = x1 - r * g1
@@ -501,7 +565,7 @@ def _steps_2d(scheme, kind, s, v1, v2, x0, x1, u0, u1, k, stop, coef, h, m, gamm
 
 
 @njit(**HOT)
-def _integrate_2d(scheme, kind, s, v1, v2, x, v, h, m, gammas, t0, n, tol, every, ts, xs, vs, ls):
+def _integrate_2d(scheme, kind, s, v1, v2, fv, fg, x, v, h, m, gammas, t0, n, tol, every, ts, xs, vs, ls):
     """:func:`integrate_kernel` for ``d = 2``, with the state in registers.
 
     The steps between two records run in an inner loop that contains nothing
@@ -526,12 +590,12 @@ def _integrate_2d(scheme, kind, s, v1, v2, x, v, h, m, gammas, t0, n, tol, every
                 vs[count, 0] = u0
                 vs[count, 1] = u1
             ts[count] = t0 + h * float(k)
-            ls[count] = value_2d(kind, s, v1, v2, x0, x1)
+            ls[count] = value_2d(kind, s, v1, v2, fv, fg, x0, x1)
             count += 1
             last = k
         if status != 0 or k == n:
             break
-        x0, x1, u0, u1, k, status = _steps_2d(scheme, kind, s, v1, v2, x0, x1, u0, u1, k,
+        x0, x1, u0, u1, k, status = _steps_2d(scheme, kind, s, v1, v2, fv, fg, x0, x1, u0, u1, k,
                                              min(n, k + every), coef, h, m, gammas, tol)
     return status, count, k
 
@@ -634,7 +698,7 @@ def _fused_kick_drift_record(look_ahead, has_b, lam, b, x, v, a, c, e, h, xr, vr
 
 
 @njit(**HOT)
-def _integrate_nd(scheme, kind, s, v1, v2, x, v, g, y, h, m, gammas, t0, n, tol, every,
+def _integrate_nd(scheme, kind, s, v1, v2, fv, fg, x, v, g, y, h, m, gammas, t0, n, tol, every,
                   ts, xs, vs, ls):
     """:func:`integrate_kernel` for any ``d``: state updated in place.
 
@@ -669,7 +733,7 @@ def _integrate_nd(scheme, kind, s, v1, v2, x, v, g, y, h, m, gammas, t0, n, tol,
                     xs[count, i] = x[i]
                     if has_v:
                         vs[count, i] = v[i]
-                ls[count] = value_point(kind, s, v1, v2, x)
+                ls[count] = value_point(kind, s, v1, v2, fv, fg, x)
             ts[count] = t0 + h * float(k)
             count += 1
             last = k
@@ -693,7 +757,7 @@ def _integrate_nd(scheme, kind, s, v1, v2, x, v, g, y, h, m, gammas, t0, n, tol,
                     if look_ahead:
                         for i in range(d):
                             y[i] = x[i] + e * v[i]
-                    grad_point(kind, s, v1, v2, y if look_ahead else x, g)
+                    grad_point(kind, s, v1, v2, fv, fg, y if look_ahead else x, g)
                 gn2, dx2, ok = _generic_step(scheme, fused, has_b, v1, v2, x, v, g, a, c, e, div,
                                              r, h, m, with_tol)
                 if ok and with_tol and not replay and math.sqrt(gn2) <= tol and math.sqrt(dx2) <= tol:
@@ -716,7 +780,7 @@ def _integrate_nd(scheme, kind, s, v1, v2, x, v, g, y, h, m, gammas, t0, n, tol,
 
 
 @njit(**HOT)
-def integrate_kernel(scheme, kind, s, v1, v2, x, v, g, y, h, m, gammas, t0, n, tol, every,
+def integrate_kernel(scheme, kind, s, v1, v2, fv, fg, x, v, g, y, h, m, gammas, t0, n, tol, every,
                      ts, xs, vs, ls):
     """Advance the damped particle ``n`` steps with one scheme, recording as it goes.
 
@@ -724,7 +788,7 @@ def integrate_kernel(scheme, kind, s, v1, v2, x, v, g, y, h, m, gammas, t0, n, t
     ----------
     scheme : int
         Code from :data:`SCHEMES`; with ``m = 0``, explicit Euler of the gradient flow.
-    kind, s, v1, v2
+    kind, s, v1, v2, fv, fg
         The :class:`~heavyball._kinds.CompiledProblem`.
     x, v : ndarray, shape (d,)
         Initial state (``v`` empty when ``m = 0``); overwritten.
@@ -764,9 +828,9 @@ def integrate_kernel(scheme, kind, s, v1, v2, x, v, g, y, h, m, gammas, t0, n, t
     records and loss written in that same pass).
     """
     if x.shape[0] == 2:
-        return _integrate_2d(scheme, kind, s, v1, v2, x, v, h, m, gammas, t0, n, tol, every,
+        return _integrate_2d(scheme, kind, s, v1, v2, fv, fg, x, v, h, m, gammas, t0, n, tol, every,
                              ts, xs, vs, ls)
-    return _integrate_nd(scheme, kind, s, v1, v2, x, v, g, y, h, m, gammas, t0, n, tol, every,
+    return _integrate_nd(scheme, kind, s, v1, v2, fv, fg, x, v, g, y, h, m, gammas, t0, n, tol, every,
                          ts, xs, vs, ls)
 
 
@@ -825,7 +889,7 @@ def _optimizer_step(code, nesterov, maximize, no_velocity, wd, damp, sigma, x, b
 
 
 @njit(**INLINE)
-def _record_opt(row, k, kind, s, v1, v2, x, buf, has_buf, ks, xs, vs, ls):
+def _record_opt(row, k, kind, s, v1, v2, fv, fg, x, buf, has_buf, ks, xs, vs, ls):
     d = x.shape[0]
     for i in range(d):
         xs[row, i] = x[i]
@@ -833,11 +897,11 @@ def _record_opt(row, k, kind, s, v1, v2, x, buf, has_buf, ks, xs, vs, ls):
         for i in range(d):
             vs[row, i] = buf[i] if has_buf else 0.0
     ks[row] = k
-    ls[row] = value_point(kind, s, v1, v2, x)
+    ls[row] = value_point(kind, s, v1, v2, fv, fg, x)
 
 
 @njit(**HOT)
-def optimize_kernel(code, kind, s, v1, v2, x, buf, state, flags, hyper, lrs, moms, restart,
+def optimize_kernel(code, kind, s, v1, v2, fv, fg, x, buf, state, flags, hyper, lrs, moms, restart,
                     noise, k0, k1, n, tol, every, ks, xs, vs, ls, g, xn, bn):
     """Run optimiser steps ``k0 <= k < k1`` of an ``n``-step run, recording as it goes.
 
@@ -849,7 +913,7 @@ def optimize_kernel(code, kind, s, v1, v2, x, buf, state, flags, hyper, lrs, mom
     ----------
     code : int
         Code from :data:`OPTIMIZERS`.
-    kind, s, v1, v2
+    kind, s, v1, v2, fv, fg
         The :class:`~heavyball._kinds.CompiledProblem`.
     x, buf : ndarray, shape (d,)
         Iterate and optimiser state (PyTorch's momentum buffer, the Keras
@@ -909,7 +973,7 @@ def optimize_kernel(code, kind, s, v1, v2, x, buf, state, flags, hyper, lrs, mom
         if on_grid:
             due += every
         if last != k and (finished or on_grid):
-            _record_opt(count, k, kind, s, v1, v2, x, buf, has_buf, ks, xs, vs, ls)
+            _record_opt(count, k, kind, s, v1, v2, fv, fg, x, buf, has_buf, ks, xs, vs, ls)
             count += 1
             last = k
         if finished or k == k1:
@@ -923,7 +987,7 @@ def optimize_kernel(code, kind, s, v1, v2, x, buf, state, flags, hyper, lrs, mom
                     buf[i] = 0.0
         lr = lrs[k] if lrs.shape[0] > 1 else lrs[0]
         mom = moms[k] if moms.shape[0] > 1 else moms[0]
-        grad_point(kind, s, v1, v2, x, g)
+        grad_point(kind, s, v1, v2, fv, fg, x, g)
         dx2, ok_x, ok_b = _optimizer_step(code, nesterov, maximize, no_velocity, wd, damp, sigma, x,
                                           buf, has_buf, g, noise, k - k0, lr, mom, xn, bn)
         live = has_buf or (code == OPT_SGD and mom != 0.0)
@@ -1066,8 +1130,8 @@ def _sweep_cell(method, i, j, fused, li, xsi, X, V, G, use_grad, scale, lr, mom,
 
 
 @njit(**HOT)
-def _sweep_block(method, kind, s, v1, v2, x0, xstar, use_grad, scale, thr2, lr, mom, n,
-                 X, V, G, D2, bad, steps, dead):
+def _sweep_block(method, kind, s, v1, v2, fv, fg, x0, xstar, use_grad, scale, thr2, lr, mom, n,
+                 X, V, G, W, D2, bad, steps, dead):
     """Advance one block of ``LANES`` grid points: fills ``steps``, ``dead``; final states in ``X``.
 
     ``X, V, G`` of shape ``(d, LANES)`` and ``D2, bad`` of shape ``(LANES,)``
@@ -1089,7 +1153,7 @@ def _sweep_block(method, kind, s, v1, v2, x0, xstar, use_grad, scale, thr2, lr, 
     n_dead = 0
     for k in range(n + 1):
         if not fused:
-            grad_block(kind, s, v1, v2, X, G)
+            grad_block(kind, s, v1, v2, fv, fg, X, G, W)
         if k == n:  # only the tolerance test, on the final state
             if n_dead < LANES:
                 for j in range(LANES):
@@ -1126,7 +1190,7 @@ def _sweep_block(method, kind, s, v1, v2, x0, xstar, use_grad, scale, thr2, lr, 
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def sweep_kernel(method, kind, s, v1, v2, x0, xstar, use_grad, scale, thr2, lrs, moms, p0, p1, n,
+def sweep_kernel(method, kind, s, v1, v2, fv, fg, x0, xstar, use_grad, scale, thr2, lrs, moms, p0, p1, n,
                  steps, dead, xf):
     """PyTorch SGD from ``x0`` at rest for grid points ``p0 <= p < p1``, blocks of ``LANES`` in parallel.
 
@@ -1139,7 +1203,7 @@ def sweep_kernel(method, kind, s, v1, v2, x0, xstar, use_grad, scale, thr2, lrs,
     method : int
         Code from :data:`SWEEP_METHODS` (``torch.optim.SGD`` semantics; for
         Nesterov the iterate is PyTorch's parameter, the look-ahead point).
-    kind, s, v1, v2
+    kind, s, v1, v2, fv, fg
         The :class:`~heavyball._kinds.CompiledProblem`.
     x0 : ndarray, shape (d,)
     xstar : ndarray, shape (d,)
@@ -1192,12 +1256,13 @@ def sweep_kernel(method, kind, s, v1, v2, x0, xstar, use_grad, scale, thr2, lrs,
         X = np.empty((d, LANES))
         V = np.empty((d, LANES))
         G = np.empty((d, LANES))
+        W = np.empty((2, d))  # one point and its gradient, for user functions
         D2 = np.empty(LANES)
         bad = np.empty(LANES, dtype=np.bool_)
         st = np.empty(LANES, dtype=np.int64)
         dd = np.empty(LANES, dtype=np.bool_)
-        _sweep_block(method, kind, s, v1, v2, x0, xstar, use_grad, scale, thr2, lr, mom, n,
-                     X, V, G, D2, bad, st, dd)
+        _sweep_block(method, kind, s, v1, v2, fv, fg, x0, xstar, use_grad, scale, thr2, lr, mom, n,
+                     X, V, G, W, D2, bad, st, dd)
         for j in range(nl):
             steps[q0 + j] = st[j]
             dead[q0 + j] = dd[j]

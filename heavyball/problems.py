@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from . import _kinds
+from . import _compiled, _kinds
 from . import _validation as _v
 
 __all__ = [
@@ -524,6 +524,9 @@ class CustomProblem(Problem):
         if not callable(value) or not callable(grad):
             raise ValueError("`value` and `grad` must be callables")
         self._f, self._g, self._h = value, grad, hessian
+        self._jitted = _compiled.is_jitted(value) and _compiled.is_jitted(grad)
+        if self._jitted:  # grad(x, out) fills out: the Python path calls it through an adapter
+            self._g = _compiled.returning_grad(grad, self.dim)
         self.minimizer = None if minimizer is None else _v.vector("minimizer", minimizer, self.dim)
         self.min_value = None if min_value is None else _v.real("min_value", min_value)
         self.name = str(name)
@@ -545,6 +548,14 @@ class CustomProblem(Problem):
         if self._h is None:
             raise NotImplementedError(f"problem {self.name!r} was given no `hessian`")
         return self._apply(self._h, x, (self.dim, self.dim))
+
+    def compiled(self):
+        """The compiled form when ``value`` and ``grad`` are Numba-compiled, else None.
+
+        The convention is ``value(x) -> float`` and ``grad(x, out) -> None``
+        (see :mod:`heavyball._compiled` and ``docs/problems.md``).
+        """
+        return _compiled.user_form(self) if self._jitted else None
 
     def _params(self):
         return {"dim": self.dim, "name": self.name}

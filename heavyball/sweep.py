@@ -616,11 +616,12 @@ def _bar(total, show):
 
 
 def _numba_chunk(cp, method, x0, xstar, use_grad, scale, thr2, lrs, momenta, n, p0, p1, steps, dead):
-    from . import kernels
+    from . import _compiled, kernels
 
     xf = np.empty((p1 - p0, cp.dim))
-    kernels.sweep_kernel(kernels.SWEEP_METHODS[method], cp.kind, cp.scalars, cp.vec1, cp.vec2, x0,
-                         xstar, use_grad, scale, thr2, lrs, momenta, p0, p1, n, steps, dead, xf)
+    _compiled.kernels_for(cp, x0, (p1 - p0) * n).sweep_kernel(
+        kernels.SWEEP_METHODS[method], *_compiled.problem_args(cp), x0, xstar, use_grad, scale, thr2, lrs,
+        momenta, p0, p1, n, steps, dead, xf)
     return xf
 
 
