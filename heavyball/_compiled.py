@@ -66,23 +66,53 @@ def is_jitted(fn):
     return bool(_is_jitted(fn))
 
 
-class returning_grad:
+#: What ``out`` holds before a call of the user's ``grad`` from Python: a NaN with a payload that no
+#: arithmetic on finite numbers produces (its NaNs carry the default payload), so an element still
+#: equal to it bit for bit was not written.
+UNSET = np.array(0x7FF8DEADBEEF0001, dtype=np.uint64).view(np.float64)
+
+
+class PythonValue:
+    """``value(x)`` for the NumPy paths: the compiled function, with its errors made clear."""
+
+    def __init__(self, value, dim):
+        self.value_fn, self.dim = value, dim
+
+    def __call__(self, x):
+        x = np.ascontiguousarray(x, dtype=np.float64)
+        try:
+            v = self.value_fn(x)
+        except Exception as exc:  # noqa: BLE001 (numba's typing errors, or the function raised)
+            raise ValueError(_failed("value", x, exc, self.dim)) from exc
+        _check_value(v, self.dim)
+        return v
+
+
+class PythonGrad:
     """``grad(x) -> array`` for the NumPy paths, from a compiled ``grad(x, out) -> None``."""
 
     def __init__(self, grad, dim):
-        self.grad_fn = grad
-        self.dim = dim
+        self.grad_fn, self.dim = grad, dim
 
     def __call__(self, x):
-        out = np.empty(self.dim)
-        self.grad_fn(np.ascontiguousarray(x, dtype=np.float64), out)
+        x = np.ascontiguousarray(x, dtype=np.float64)
+        out = np.full(self.dim, UNSET)
+        try:
+            r = self.grad_fn(x, out)
+        except Exception as exc:  # noqa: BLE001
+            raise ValueError(_failed("grad", x, exc, self.dim)) from exc
+        _check_grad(r, self.dim)
+        unset = np.flatnonzero(out.view(np.uint64) == UNSET.view(np.uint64))
+        if unset.size:
+            raise ValueError(f"the compiled `grad` left out[{unset[0]}] unset at x = {x.tolist()}; "
+                             f"{_convention(self.dim)}")
         return out
 
 
 def user_form(problem):
     """The :class:`~heavyball._kinds.CompiledProblem` of a custom problem with compiled functions."""
     return _kinds.CompiledProblem(_kinds.USER_FUNCTIONS, problem.dim, _kinds.EMPTY, _kinds.EMPTY, _kinds.EMPTY,
-                                  problem._f, problem._g.grad_fn)
+                                  problem._f.value_fn, problem._g.grad_fn)
 
 
 #: Trajectory-steps of one sweep call from which a user problem's sweep runs in kernels specialised on
@@ -169,8 +199,8 @@ class _Guarded:
     Numba calls a first-class function through a C wrapper, which cannot
     return an exception: it reports it to ``sys.unraisablehook`` and the
     kernel goes on with whatever ``out`` holds. The hook is replaced during
-    the call, and the first exception reported is raised once the kernel
-    returns (its results are then discarded). A specialised kernel calls the
+    the call, and once the kernel returns (its results are then discarded)
+    a ``ValueError`` is raised from the first exception reported. A specialised kernel calls the
     function directly and propagates its exception, except from a parallel
     region, where Numba leaves it set on a normal return: Python then raises
     a ``SystemError`` caused by it, and the cause is raised instead.
@@ -188,15 +218,14 @@ class _Guarded:
         except SystemError as err:
             if err.__cause__ is None:
                 raise
-            caught.append(err)
             exc = err.__cause__
         else:
             exc = caught[0].exc_value if caught else None
         finally:
             sys.unraisablehook = previous
         if exc is not None:
-            exc.add_note("(raised by a compiled user function inside a heavyball kernel)")
-            raise exc
+            raise ValueError(f"a compiled user function (`value` or `grad`) raised inside a heavyball kernel: "
+                             f"{type(exc).__name__}: {_first_line(exc)}") from exc
         return result
 
 
@@ -207,34 +236,33 @@ def _convention(d):
 
 def validate(cp, x0):
     """Call ``value`` and ``grad`` once at ``x0`` from Python; a clear ``ValueError`` if they misbehave."""
-    d = cp.dim
-    x = np.array(x0, dtype=np.float64).reshape(-1)
-    try:
-        v = cp.value_fn(x.copy())
-    except Exception as exc:  # noqa: BLE001 (numba's typing errors, or the function raised)
-        raise ValueError(f"the compiled `value` failed at the start point {x.tolist()}: "
-                         f"{type(exc).__name__}: {_first_line(exc)}; {_convention(d)}") from exc
+    PythonValue(cp.value_fn, cp.dim)(x0)
+    PythonGrad(cp.grad_fn, cp.dim)(x0)
+
+
+def _failed(what, x, exc, d):
+    return (f"the compiled `{what}` failed at x = {np.asarray(x).tolist()}: {type(exc).__name__}: "
+            f"{_first_line(exc)}; {_convention(d)}")
+
+
+def _check_value(v, d):
     if isinstance(v, (bool, np.bool_)) or not isinstance(v, (float, int, np.floating, np.integer)):
-        raise ValueError(f"the compiled `value` must return a float, got {type(v).__name__} "
-                         f"{_short(v)}; {_convention(d)}")
-    out = np.full(d, np.nan)
-    try:
-        r = cp.grad_fn(x.copy(), out)
-    except Exception as exc:  # noqa: BLE001
-        raise ValueError(f"the compiled `grad` failed at the start point {x.tolist()}: "
-                         f"{type(exc).__name__}: {_first_line(exc)}; {_convention(d)}") from exc
+        raise ValueError(f"the compiled `value` must return a float, got {type(v).__name__} {_short(v)}; "
+                         f"{_convention(d)}")
+
+
+def _check_grad(r, d):
     if r is not None:
         raise ValueError(f"the compiled `grad` must return None and write the gradient into `out`, "
                          f"it returned {type(r).__name__} {_short(r)}; {_convention(d)}")
-    unset = np.flatnonzero(np.isnan(out))
-    if unset.size:
-        raise ValueError(f"the compiled `grad` left out[{unset[0]}] unset (NaN) at the start point "
-                         f"{x.tolist()}; {_convention(d)}")
 
 
 def _first_line(exc):
-    text = str(exc).strip().splitlines()
-    return text[0] if text else ""
+    """The gist of an exception: its first line, and the second for Numba's typing errors."""
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    if len(lines) > 1 and lines[0].startswith("Failed in nopython mode"):
+        return f"{lines[0]}: {lines[1]}"
+    return lines[0] if lines else ""
 
 
 def _short(v):

@@ -525,8 +525,8 @@ class CustomProblem(Problem):
             raise ValueError("`value` and `grad` must be callables")
         self._f, self._g, self._h = value, grad, hessian
         self._jitted = _compiled.is_jitted(value) and _compiled.is_jitted(grad)
-        if self._jitted:  # grad(x, out) fills out: the Python path calls it through an adapter
-            self._g = _compiled.returning_grad(grad, self.dim)
+        if self._jitted:  # grad(x, out) fills out: the NumPy paths call both through adapters
+            self._f, self._g = _compiled.PythonValue(value, self.dim), _compiled.PythonGrad(grad, self.dim)
         self.minimizer = None if minimizer is None else _v.vector("minimizer", minimizer, self.dim)
         self.min_value = None if min_value is None else _v.real("min_value", min_value)
         self.name = str(name)
