@@ -51,9 +51,6 @@ import numpy as np
 
 from . import _kinds
 
-#: The kernels' problem functions, replaced in the specialised copies.
-FORMULAS = ("value_point", "grad_point", "grad_block", "grad_2d", "value_2d")
-
 _SPECIALISED = {}
 
 
@@ -151,21 +148,18 @@ def _function_pointer(fn, sig, what):
 def problem_args(cp):
     """``kind, scalars, vec1, vec2, fv, fg``: how every kernel takes a problem (built-in or user).
 
-    ``fv`` and ``fg`` are first-class function values of types
-    ``float64(array)`` and ``none(array, array)``: the user's functions, or
-    :func:`heavyball.kernels.no_value` and ``no_grad`` for a built-in, so that
-    every kernel has one signature and stays in the on-disk cache.
+    For a user problem ``fv`` and ``fg`` are its functions as first-class
+    function values (types ``float64(array)`` and ``none(array, array)``,
+    the same for every user problem); for a built-in they are None, and the
+    kernels compiled for None contain no call at all. Each kernel thus has
+    two signatures, both in the on-disk cache.
     """
-    from . import kernels
-
     kind = _kinds.check_kind(cp.kind)
+    if kind != _kinds.USER_FUNCTIONS:
+        return kind, cp.scalars, cp.vec1, cp.vec2, None, None
     value_sig, grad_sig = _signatures()
-    if kind == _kinds.USER_FUNCTIONS:
-        fv = _function_pointer(cp.value_fn, value_sig, "value")
-        fg = _function_pointer(cp.grad_fn, grad_sig, "grad")
-    else:
-        fv = _function_pointer(kernels.no_value, value_sig, "value")
-        fg = _function_pointer(kernels.no_grad, grad_sig, "grad")
+    fv = _function_pointer(cp.value_fn, value_sig, "value")
+    fg = _function_pointer(cp.grad_fn, grad_sig, "grad")
     return kind, cp.scalars, cp.vec1, cp.vec2, fv, fg
 
 
@@ -357,7 +351,11 @@ def _copy_kernels(formulas):
 
 
 def _formulas(value, grad, dim):
-    """The five formula functions of the kernels, derived from the user's point functions."""
+    """``value_point``, ``grad_point`` and ``grad_block`` of the kernels, calling the user's point functions.
+
+    (``grad_2d`` and ``value_2d`` derive from the point functions in the kernels; ``grad_block`` is
+    replaced by one generic loop, with stack buffers of the problem's own size.)
+    """
     import numba
     from . import kernels
 
@@ -384,21 +382,4 @@ def _formulas(value, grad, dim):
             for i in range(D):
                 G[i, j] = gb[i]
 
-    @numba.njit(**opts)
-    def grad_2d(kind, s, v1, v2, fv, fg, x0, x1):
-        xb = stack_array(2)
-        gb = stack_array(2)
-        xb[0] = x0
-        xb[1] = x1
-        grad(xb, gb)
-        return gb[0], gb[1]
-
-    @numba.njit(**opts)
-    def value_2d(kind, s, v1, v2, fv, fg, x0, x1):
-        xb = stack_array(2)
-        xb[0] = x0
-        xb[1] = x1
-        return float(value(xb))
-
-    return {"value_point": value_point, "grad_point": grad_point, "grad_block": grad_block,
-            "grad_2d": grad_2d, "value_2d": value_2d}
+    return {"value_point": value_point, "grad_point": grad_point, "grad_block": grad_block}

@@ -57,7 +57,7 @@ import math
 import numpy as np
 from numba import njit, prange, types
 from numba.core import cgutils
-from numba.extending import intrinsic
+from numba.extending import intrinsic, overload
 from numba.np.arrayobj import make_array, populate_array
 
 from . import _kinds
@@ -132,19 +132,35 @@ DISTANCE_FLOOR = 1e-150
 # problems: compiled values and gradients
 # --------------------------------------------------------------------------
 #
-# Each function dispatches on the kind code of a CompiledProblem
-# (``kind, scalars, vec1, vec2``; see heavyball/_kinds.py), so a kernel that
-# calls it is compiled once for every problem. Three layouts: one point ``x`` of
-# shape (dim,) (``*_point``), two scalars for 2-D problems (``*_2d``, the state
-# stays in registers) and a block ``X`` of shape (dim, LANES), one grid point per
-# column, for the sweep (``grad_block``). The formulas repeat the NumPy methods
-# of heavyball/problems.py operation by operation (same order, ``x**2`` as
-# ``x * x``), so the results are bit-identical wherever NumPy uses plain IEEE
-# arithmetic. Three places round differently, by an ulp or so: ``pow`` and
-# ``exp`` (NumPy calls its own SIMD versions, Numba calls libm: Saddle,
-# Plateau), the dense matrix-vector product and quadratic form (BLAS and einsum
-# sum in their own order) and sums over more than 7 coordinates (NumPy sums
-# pairwise, these loops sequentially).
+# The door: every kernel takes a problem as ``kind, s, v1, v2, fv, fg`` (see
+# heavyball/_kinds.py and heavyball/_compiled.py.problem_args): a kind code, three
+# parameter arrays, and for a user problem (kind USER_FUNCTIONS) its compiled
+# ``value(x)`` and ``grad(x, out)`` as first-class functions (None for a built-in:
+# those kernels, compiled for None, contain no call). One signature per kernel for
+# all built-ins and one for all user problems, each compiled once per machine.
+#
+# One home per formula: ``value_point`` and ``grad_point`` (one point ``x`` of
+# shape (dim,)) hold every built-in formula, and the other layouts derive from
+# them. ``grad_2d`` (a 2-D point held in two floats, the state of a 2-D trajectory
+# in registers) calls ``grad_point`` on stack arrays; the loss of a 2-D record is
+# ``value_point`` of the recorded row; ``grad_block`` (a block ``X`` of shape (dim,
+# LANES), one sweep grid point per column) derives from ``grad_point`` except for
+# the quadratics and the plateau (see its docstring). The fused updates of the
+# diagonal quadratic (integrate, sweep) write its gradient into the update pass:
+# a memory-bound stream over millions of coordinates, kept on purpose.
+#
+# The formulas repeat the NumPy methods of heavyball/problems.py operation by
+# operation (same order, ``x**2`` as ``x * x``), so the results are bit-identical
+# wherever NumPy uses plain IEEE arithmetic. Three places round differently, by an
+# ulp or so: ``pow`` and ``exp`` (NumPy calls its own SIMD versions, Numba calls
+# libm: Saddle, Plateau), the dense matrix-vector product and quadratic form (BLAS
+# and einsum sum in their own order) and sums over more than 7 coordinates (NumPy
+# sums pairwise, these loops sequentially).
+#
+# Adding a built-in problem: its class in problems.py (NumPy formulas and
+# ``compiled()``), a kind code in _kinds.py (restated below), and one branch in
+# ``value_point`` and in ``grad_point``; a line in ``grad_block`` makes its sweep
+# faster (a constant kind), but it is correct without one.
 
 #: Number of grid points a sweep block advances together (one SIMD-friendly block).
 LANES = 32
@@ -186,16 +202,26 @@ HOT = {"cache": True, "error_model": "numpy", "_nrt": False}
 INLINE = dict(HOT, inline="always")
 
 
-@njit(cache=True)
-def no_value(x):
-    """The ``fv`` that built-in problems pass: never called (their ``kind`` selects a formula here)."""
-    return math.nan
+def call_value(fv, x):
+    """``fv(x)``; ``nan`` when ``fv`` is None (a built-in problem: no call is compiled)."""
 
 
-@njit(cache=True)
-def no_grad(x, out):
-    """The ``fg`` that built-in problems pass: never called."""
-    out[0] = math.nan
+def call_grad(fg, x, g):
+    """``fg(x, g)``; nothing when ``fg`` is None (a built-in problem: no call is compiled)."""
+
+
+@overload(call_value, inline="always")
+def _call_value(fv, x):
+    if isinstance(fv, types.NoneType):
+        return lambda fv, x: math.nan
+    return lambda fv, x: fv(x)
+
+
+@overload(call_grad, inline="always")
+def _call_grad(fg, x, g):
+    if isinstance(fg, types.NoneType):
+        return lambda fg, x, g: None
+    return lambda fg, x, g: fg(x, g)
 
 
 @njit(**INLINE)
@@ -252,7 +278,7 @@ def value_point(kind, s, v1, v2, fv, fg, x):
             return 0.5 * (z * z) + 24.0 * z - 12.0
         return 12.5 * (z * z) - 24.0 * z + 36.0
     if kind == USER_FUNCTIONS:
-        return fv(x)
+        return call_value(fv, x)
     return math.nan
 
 
@@ -308,15 +334,54 @@ def grad_point(kind, s, v1, v2, fv, fg, x, g):
         else:
             g[0] = 25.0 * z - 24.0
     elif kind == USER_FUNCTIONS:
-        fg(x, g)
+        call_grad(fg, x, g)
     else:
         for i in range(d):
             g[i] = math.nan
 
 
 @njit(**INLINE)
+def _grad_columns(kind, s, v1, v2, fv, fg, X, G, W):
+    """:func:`grad_point` of every column of ``X`` into ``G``, one column at a time.
+
+    The column is copied into a point buffer: for ``d = 2`` two stack arrays,
+    which LLVM keeps in registers once the formula is inlined (the lane loop
+    then vectorises as if the formula were written for the block); otherwise
+    the rows of ``W``, shape ``(2, d)``.
+    """
+    d, w = X.shape
+    if d == 2:
+        xb = stack_array(2)
+        gb = stack_array(2)
+        for j in range(w):
+            xb[0] = X[0, j]
+            xb[1] = X[1, j]
+            grad_point(kind, s, v1, v2, fv, fg, xb, gb)
+            G[0, j] = gb[0]
+            G[1, j] = gb[1]
+    else:
+        xb, gb = W[0], W[1]
+        for j in range(w):
+            for i in range(d):
+                xb[i] = X[i, j]
+            grad_point(kind, s, v1, v2, fv, fg, xb, gb)
+            for i in range(d):
+                G[i, j] = gb[i]
+
+
+@njit(**INLINE)
 def grad_block(kind, s, v1, v2, fv, fg, X, G, W):
-    """Write ``grad L`` of every column of ``X`` (shape ``(dim, LANES)``) into ``G``."""
+    """Write ``grad L`` of every column of ``X`` (shape ``(dim, LANES)``) into ``G``.
+
+    Derived from :func:`grad_point` by :func:`_grad_columns` for every kind
+    but the quadratics and the plateau, which keep loops written for the
+    block, row by row with the lanes innermost. Derived, a quadratic's
+    parameters (in ``vec1``/``vec2``) are loaded inside the lane loop, which
+    the compiler cannot hoist (it cannot tell that ``G`` does not overlap
+    them), and for ``d != 2`` every column goes through memory: measured
+    1.9x slower sweeps for 2-D dense and diagonal-with-``b`` quadratics, 3x
+    for a 3-D dense one, 1.2x for a 4-D plateau.
+    """
     d, w = X.shape
     if kind == DIAGONAL_QUADRATIC:
         has_b = s[1] != 0.0
@@ -343,23 +408,6 @@ def grad_block(kind, s, v1, v2, fv, fg, X, G, W):
                 bi = v2[i]
                 for j in range(w):
                     G[i, j] -= bi
-    elif kind == ROSENBROCK:
-        a, b = s[0], s[1]
-        for j in range(w):
-            x0 = X[0, j]
-            r = X[1, j] - x0 * x0
-            G[0, j] = -2.0 * (a - x0) - 4.0 * b * x0 * r
-            G[1, j] = 2.0 * b * r
-    elif kind == DOUBLE_WELL:
-        for j in range(w):
-            x0 = X[0, j]
-            G[0, j] = 4.0 * s[0] * x0 * (x0 * x0 - 1.0) + s[1]
-            G[1, j] = s[2] * X[1, j]
-    elif kind == SADDLE:
-        for j in range(w):
-            x1 = X[1, j]
-            G[0, j] = s[0] * X[0, j]
-            G[1, j] = -s[1] * x1 + s[2] * x1**3.0
     elif kind == PLATEAU:
         for j in range(w):
             acc = 0.0
@@ -368,118 +416,39 @@ def grad_block(kind, s, v1, v2, fv, fg, X, G, W):
             scale = s[2] * math.exp(-0.5 * acc / s[0])
             for i in range(d):
                 G[i, j] = scale * X[i, j]
-    elif kind == LESSARD:
-        for j in range(w):
-            z = X[0, j]
-            if z < 1.0:
-                G[0, j] = 25.0 * z
-            elif z < 2.0:
-                G[0, j] = z + 24.0
-            else:
-                G[0, j] = 25.0 * z - 24.0
-    elif kind == USER_FUNCTIONS:
-        xb, gb = W[0], W[1]
-        for j in range(w):
-            for i in range(d):
-                xb[i] = X[i, j]
-            fg(xb, gb)
-            for i in range(d):
-                G[i, j] = gb[i]
-    else:
-        for i in range(d):
-            for j in range(w):
-                G[i, j] = math.nan
+    elif kind == ROSENBROCK:  # constant kinds: the inlined dispatch of grad_point folds away
+        _grad_columns(ROSENBROCK, s, v1, v2, fv, fg, X, G, W)
+    elif kind == DOUBLE_WELL:
+        _grad_columns(DOUBLE_WELL, s, v1, v2, fv, fg, X, G, W)
+    elif kind == SADDLE:
+        _grad_columns(SADDLE, s, v1, v2, fv, fg, X, G, W)
+    else:  # Lessard, user functions, and a kind with no line here (correct, only slower)
+        _grad_columns(kind, s, v1, v2, fv, fg, X, G, W)
 
 
 @njit(**INLINE)
 def grad_2d(kind, s, v1, v2, fv, fg, x0, x1):
-    """``grad L`` at ``(x0, x1)`` for a two-dimensional problem, as two floats.
+    """``grad L`` at ``(x0, x1)`` as two floats: :func:`grad_point` on a point held in registers.
 
-    The scalar twin of :func:`grad_point` (same formulas, same order): the
-    state stays in registers, which halves the cost of a 2-D step.
+    The point and the gradient are stack arrays; once the formula is
+    inlined, LLVM keeps them in registers, so a 2-D trajectory never
+    touches memory for its state. (A user's function is called with
+    buffers of its own: buffers passed to a call that LLVM cannot see into
+    stay in memory, and with them every path that shares them.)
     """
-    if kind == ROSENBROCK:
-        r = x1 - x0 * x0
-        return -2.0 * (s[0] - x0) - 4.0 * s[1] * x0 * r, 2.0 * s[1] * r
-    if kind == DOUBLE_WELL:
-        return 4.0 * s[0] * x0 * (x0 * x0 - 1.0) + s[1], s[2] * x1
-    if kind == SADDLE:
-        return s[0] * x0, -s[1] * x1 + s[2] * x1**3.0
-    if kind == PLATEAU:
-        acc = 0.0
-        acc += x0 * x0
-        acc += x1 * x1
-        scale = s[2] * math.exp(-0.5 * acc / s[0])
-        return scale * x0, scale * x1
-    if kind == DIAGONAL_QUADRATIC:
-        if s[1] != 0.0:
-            return v1[0] * x0 - v2[0], v1[1] * x1 - v2[1]
-        return v1[0] * x0, v1[1] * x1
-    if kind == DENSE_QUADRATIC:
-        g0 = 0.0
-        g1 = 0.0
-        g0 += x0 * v1[0]
-        g1 += x0 * v1[1]
-        g0 += x1 * v1[2]
-        g1 += x1 * v1[3]
-        if s[1] != 0.0:
-            return g0 - v2[0], g1 - v2[1]
-        return g0, g1
-    if kind == USER_FUNCTIONS:
-        xb = stack_array(2)
-        gb = stack_array(2)
-        xb[0] = x0
-        xb[1] = x1
-        fg(xb, gb)
-        return gb[0], gb[1]
-    return math.nan, math.nan
-
-
-@njit(**INLINE)
-def value_2d(kind, s, v1, v2, fv, fg, x0, x1):
-    """``L(x0, x1)`` for a two-dimensional problem (scalar twin of :func:`value_point`)."""
-    if kind == ROSENBROCK:
-        t0 = s[0] - x0
-        t1 = x1 - x0 * x0
-        return t0 * t0 + s[1] * (t1 * t1)
-    if kind == DOUBLE_WELL:
-        q = x0 * x0 - 1.0
-        return s[0] * (q * q) + s[1] * x0 + 0.5 * s[2] * (x1 * x1)
-    if kind == SADDLE:
-        return 0.5 * s[0] * (x0 * x0) - 0.5 * s[1] * (x1 * x1) + 0.25 * s[2] * x1**4.0
-    if kind == PLATEAU:
-        acc = 0.0
-        acc += x0 * x0
-        acc += x1 * x1
-        return s[1] * (1.0 - math.exp(-0.5 * acc / s[0]))
-    if kind == DIAGONAL_QUADRATIC or kind == DENSE_QUADRATIC:
-        if kind == DIAGONAL_QUADRATIC:
-            acc = 0.0
-            acc += v1[0] * x0 * x0
-            acc += v1[1] * x1 * x1
-        else:
-            acc = 0.0
-            row = 0.0
-            row += v1[0] * x0
-            row += v1[1] * x1
-            acc += x0 * row
-            row = 0.0
-            row += v1[2] * x0
-            row += v1[3] * x1
-            acc += x1 * row
-        quad = 0.5 * acc
-        if s[1] != 0.0:
-            bx = 0.0
-            bx += x0 * v2[0]
-            bx += x1 * v2[1]
-            return quad - bx + s[0]
-        return quad + s[0]
-    if kind == USER_FUNCTIONS:
-        xb = stack_array(2)
-        xb[0] = x0
-        xb[1] = x1
-        return fv(xb)
-    return math.nan
+    if kind == USER_FUNCTIONS:  # its buffers escape into the call: kept apart from the others
+        ub = stack_array(2)
+        ug = stack_array(2)
+        ub[0] = x0
+        ub[1] = x1
+        call_grad(fg, ub, ug)
+        return ug[0], ug[1]
+    xb = stack_array(2)
+    gb = stack_array(2)
+    xb[0] = x0
+    xb[1] = x1
+    grad_point(kind, s, v1, v2, fv, fg, xb, gb)
+    return gb[0], gb[1]
 
 
 # --------------------------------------------------------------------------
@@ -590,7 +559,7 @@ def _integrate_2d(scheme, kind, s, v1, v2, fv, fg, x, v, h, m, gammas, t0, n, to
                 vs[count, 0] = u0
                 vs[count, 1] = u1
             ts[count] = t0 + h * float(k)
-            ls[count] = value_2d(kind, s, v1, v2, fv, fg, x0, x1)
+            ls[count] = value_point(kind, s, v1, v2, fv, fg, xs[count])  # the state just recorded
             count += 1
             last = k
         if status != 0 or k == n:
