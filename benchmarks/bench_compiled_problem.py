@@ -20,9 +20,13 @@ Two ways of running the user's functions in the kernels are timed:
   linked in (inlined by LLVM); seconds of compilation per problem and
   process, not cached on disk.
 
-The compile cost is the first-call latency of each path in a fresh process
-whose on-disk cache already holds the built-in kernels (that process loads
-them first, so the user's numbers are the per-problem cost).
+Times are CPU seconds of the process (``time.process_time``, all threads),
+the minimum over interleaved rounds: on the shared 2-core machine wall time
+varies several-fold with other jobs. The compile cost is the first-call latency of each path in fresh processes
+with a private ``NUMBA_CACHE_DIR``: first empty (every kernel compiles once
+per machine: the built-ins' signature, then the user-problem signature of
+the pointer path), then warm (each process loads the built-in kernels
+first, so the user's numbers are the per-problem, per-process cost).
 """
 
 import json
@@ -86,7 +90,8 @@ def timed_pair(name, run, unit_count, unit, repeats):
             same = all(np.array_equal(a, b) for a, b in zip(out, ref))
             if not same:
                 raise AssertionError(f"{name}: user problem ({label}) and built-in differ")
-            t = best_times({"user": lambda: run(USER), "built-in": lambda: run(BUILTIN)}, repeats=repeats)
+            t = best_times({"user": lambda: run(USER), "built-in": lambda: run(BUILTIN)}, repeats=repeats,
+                           clock=time.process_time)
         finally:
             if ctx:
                 ctx.__exit__()
@@ -124,19 +129,21 @@ def bench_optimize():
 
 def bench_sweep():
     size, n = (32, 500) if QUICK else (64, 2000)
-    lrs, moms = np.linspace(1e-3, 0.15, size), np.linspace(0.0, 0.99, size)
+    grids = {"lr up to 0.15, momentum 0 ... 0.99 (a third diverge)": np.linspace(1e-3, 0.15, size),
+             "lr up to 0.02, momentum 0 ... 0.99 (every point runs all steps)": np.linspace(1e-3, 0.02, size)}
+    moms = np.linspace(0.0, 0.99, size)
+    for title, lrs in grids.items():
+        def run(p):
+            r = hb.sweep(p, lrs, moms, x0=[0.5, 0.5], n_steps=n, progress=False)
+            return r.rate, r.steps_to_tol, r.diverged, r.final_loss
 
-    def run(p):
-        r = hb.sweep(p, lrs, moms, x0=[0.5, 0.5], n_steps=n, progress=False)
-        return r.rate, r.steps_to_tol, r.diverged, r.final_loss
-
-    units = size * size * n
-    rows, ratios = [], []
-    for label, tu, tb in timed_pair("sweep", run, units, "trajectory-step", 3 if QUICK else 7):
-        ratios.append((f"sweep, user ({label}) / built-in, per trajectory-step", tu / tb, lambda r: r <= 2.0))
-        rows += [(f"user ({label}) per trajectory-step", tu * 1e9, "ns"),
-                 (f"built-in per trajectory-step ({label} round)", tb * 1e9, "ns")]
-    report(f"sweep, {size} x {size} grid, {n} steps, heavy ball", rows, ratios)
+        units = size * size * n
+        rows, ratios = [], []
+        for label, tu, tb in timed_pair("sweep", run, units, "trajectory-step", 3 if QUICK else 7):
+            ratios.append((f"sweep, user ({label}) / built-in, per trajectory-step", tu / tb, lambda r: r <= 2.0))
+            rows += [(f"user ({label}) per trajectory-step", tu * 1e9, "ns"),
+                     (f"built-in per trajectory-step ({label} round)", tb * 1e9, "ns")]
+        report(f"sweep, {size} x {size} grid, {n} steps, heavy ball; {title}", rows, ratios)
 
 
 PROBE = r"""
@@ -173,22 +180,31 @@ print(json.dumps(out))
 """
 
 
-def bench_compile_cost():
+def _probe(cache_dir):
     env = dict(os.environ, PYTHONPATH=ROOT)
+    if cache_dir is not None:
+        env["NUMBA_CACHE_DIR"] = cache_dir
     probe = PROBE.replace("ROOT_DIR", repr(ROOT))
-    runs = []
-    for _ in range(1 if QUICK else 2):
-        done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True,
-                              cwd=ROOT)
-        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
-    print("== first-call latency in a fresh process (on-disk cache warm), min of "
-          f"{len(runs)} processes: wall s (CPU s)")
-    for key in runs[0]:
-        if key == "import":
-            continue
-        wall = min(r[key][0] for r in runs)
-        cpu = min(r[key][1] for r in runs)
-        print(f"    {key}: {wall:.2f} s ({cpu:.2f} s)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True,
+                          cwd=ROOT)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def bench_compile_cost():
+    """First calls in fresh processes: with an empty cache (once per machine), then with the cache warm."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as cache:
+        rows = {"empty cache (compiles every kernel)": [_probe(cache)]}
+        rows["warm cache (per problem and process)"] = [_probe(cache) for _ in range(1 if QUICK else 2)]
+    for label, runs in rows.items():
+        print(f"== first-call latency in a fresh process, {label}, min of {len(runs)}: wall s (CPU s)")
+        for key in runs[0]:
+            if key == "import":
+                continue
+            wall = min(r[key][0] for r in runs)
+            cpu = min(r[key][1] for r in runs)
+            print(f"    {key}: {wall:.2f} s ({cpu:.2f} s)")
     sys.stdout.flush()
 
 

@@ -15,23 +15,25 @@ closure costs nothing at run time and keeps one calling convention.
 
 How the functions reach the kernels
 -----------------------------------
-The kernels in :mod:`heavyball.kernels` call the problem through five
-formula functions (``value_point``, ``grad_point``, ``grad_block``,
-``grad_2d``, ``value_2d``), which for the built-ins dispatch on a kind code.
-For a user problem :func:`specialised` builds, once per process and pair of
-functions, copies of the kernels whose formula functions are generic loops
-over the user's point functions (one point copied into a stack buffer, the
-user's ``grad`` called on it, the result copied out). The copies call the
-user's functions directly, so LLVM inlines them and the buffers live in
-registers: the sweep keeps its vectorised lane loop and a 2-D trajectory
-its state in registers. The price is a compilation of each kernel used per
-problem and process (not cached on disk: Numba keys its cache on the
-argument types, and a dispatcher's type is new in every process);
-``docs/performance.md`` ("Compiled user problems") has the numbers and the
-alternatives measured (first-class function pointers into one cached
-kernel: no per-problem compilation, but an indirect call per point and
-step, no vectorisation, and exceptions raised by the user's function are
-printed and swallowed by the C wrapper).
+Every kernel takes a problem as ``kind, scalars, vec1, vec2, fv, fg``
+(:func:`problem_args`). A user problem has kind ``USER_FUNCTIONS`` and its
+functions as ``fv, fg``: first-class function values, typed by signature
+only, so one compiled (and disk-cached) version of each kernel serves every
+user problem, and a new problem costs only the compilation of its own two
+functions. The kernels reach the problem through ``value_point`` and
+``grad_point`` (every other layout derives from them), whose
+``USER_FUNCTIONS`` branch calls ``fv``/``fg``; built-ins pass None, and
+their kernels, compiled for None, contain no call at all.
+
+A call through a function pointer cannot be inlined, so the sweep's lane
+loop no longer vectorises. A sweep of at least :data:`SPECIALISE_SWEEP_WORK`
+trajectory-steps therefore runs in copies of the kernels made by
+:func:`specialised`: the same code with ``value_point``, ``grad_point`` and
+``grad_block`` replaced by versions that call the user's dispatchers
+directly, which LLVM inlines. That costs seconds of compilation per problem
+and process (not cached on disk: Numba keys its cache on argument types, and
+a dispatcher's type is new in every process). ``docs/performance.md``
+("Compiled user problems") has the numbers.
 
 Errors
 ------
@@ -39,7 +41,8 @@ Errors
 (compiling them for the kernels' argument types) and turns a function that
 does not compile, raises, returns the wrong type or leaves ``out`` unset
 into a ``ValueError`` naming it. An exception raised inside the user's
-function later, in a kernel, propagates out of the kernel as itself.
+function later, in a kernel, ends the call with a ``ValueError`` raised from
+it (see :class:`_Guarded`).
 """
 
 from __future__ import annotations
@@ -84,6 +87,19 @@ class PythonValue:
         _check_value(v, self.dim)
         return v
 
+    def batch(self, x):
+        """``value`` of every point of ``x`` (shape ``(..., dim)``), in one compiled loop."""
+        from . import kernels
+
+        if x.ndim == 1:
+            return np.asarray(self(x), dtype=np.float64)
+        flat = np.ascontiguousarray(x, dtype=np.float64).reshape(-1, self.dim)
+        out = np.empty(flat.shape[0])
+        if flat.shape[0]:
+            self(flat[0])  # the convention's checks, with clear errors
+            _Guarded(kernels.values_kernel)(_function_pointer(self.value_fn, _signatures()[0], "value"), flat, out)
+        return out.reshape(x.shape[:-1])
+
 
 class PythonGrad:
     """``grad(x) -> array`` for the NumPy paths, from a compiled ``grad(x, out) -> None``."""
@@ -104,6 +120,19 @@ class PythonGrad:
             raise ValueError(f"the compiled `grad` left out[{unset[0]}] unset at x = {x.tolist()}; "
                              f"{_convention(self.dim)}")
         return out
+
+    def batch(self, x):
+        """``grad`` of every point of ``x`` (shape ``(..., dim)``), in one compiled loop."""
+        from . import kernels
+
+        if x.ndim == 1:
+            return self(x)
+        flat = np.ascontiguousarray(x, dtype=np.float64).reshape(-1, self.dim)
+        out = np.empty(flat.shape)
+        if flat.shape[0]:
+            self(flat[0])
+            _Guarded(kernels.grads_kernel)(_function_pointer(self.grad_fn, _signatures()[1], "grad"), flat, out)
+        return out.reshape(x.shape)
 
 
 def user_form(problem):
@@ -270,7 +299,9 @@ def specialised(value, grad, dim):
     Returns a namespace with ``integrate_kernel``, ``optimize_kernel`` and
     ``sweep_kernel``, taking the same arguments as those of
     :mod:`heavyball.kernels` (the problem arguments are ignored). Each is
-    compiled at its first call.
+    compiled at its first call. The library uses only ``sweep_kernel``;
+    the others exist for ``benchmarks/bench_compiled_problem.py``, which
+    measures them against the function-pointer path.
     """
     key = (value, grad, int(dim))
     found = _SPECIALISED.get(key)

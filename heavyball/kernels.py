@@ -8,10 +8,13 @@ defines its semantics (``integrators._run``, ``optimizers._run`` and the
 and ``tests/test_sweep.py`` check that they agree.
 
 All kernels are module-level ``@njit(cache=True)`` functions without closures:
-the problem enters as a kind code and three float64 arrays
-(:class:`~heavyball._kinds.CompiledProblem`) and the scheme or optimiser as an
-integer, so each kernel has a single signature, compiles once per machine and
-is loaded from the on-disk cache afterwards.
+the problem enters as a kind code, three float64 arrays and two function slots
+(:class:`~heavyball._kinds.CompiledProblem`, passed as
+``heavyball._compiled.problem_args(cp)``: the slots are None for a built-in and
+the user's compiled ``value``/``grad`` for a user problem) and the scheme or
+optimiser as an integer, so each kernel has one signature for the built-ins and
+one for user problems, compiles once per machine and is loaded from the on-disk
+cache afterwards.
 
 Codes
 -----
@@ -222,6 +225,20 @@ def _call_grad(fg, x, g):
     if isinstance(fg, types.NoneType):
         return lambda fg, x, g: None
     return lambda fg, x, g: fg(x, g)
+
+
+@njit(cache=True)
+def values_kernel(fv, X, out):
+    """``out[p] = fv(X[p])`` for every row of ``X`` (a user's compiled ``value`` on a batch of points)."""
+    for p in range(X.shape[0]):
+        out[p] = fv(X[p])
+
+
+@njit(cache=True)
+def grads_kernel(fg, X, G):
+    """``fg(X[p], G[p])`` for every row (a user's compiled ``grad`` on a batch of points)."""
+    for p in range(X.shape[0]):
+        fg(X[p], G[p])
 
 
 @njit(**INLINE)

@@ -525,8 +525,9 @@ class CustomProblem(Problem):
             raise ValueError("`value` and `grad` must be callables")
         self._f, self._g, self._h = value, grad, hessian
         self._jitted = _compiled.is_jitted(value) and _compiled.is_jitted(grad)
-        if self._jitted:  # grad(x, out) fills out: the NumPy paths call both through adapters
+        if self._jitted:  # grad(x, out) fills out: the NumPy paths call both through adapters,
             self._f, self._g = _compiled.PythonValue(value, self.dim), _compiled.PythonGrad(grad, self.dim)
+            self._value, self._grad = self._f.batch, self._g.batch  # batches of points in one compiled loop
         self.minimizer = None if minimizer is None else _v.vector("minimizer", minimizer, self.dim)
         self.min_value = None if min_value is None else _v.real("min_value", min_value)
         self.name = str(name)
