@@ -146,9 +146,9 @@ DISTANCE_FLOOR = 1e-150
 # shape (dim,)) hold every built-in formula, and the other layouts derive from
 # them. ``grad_2d`` (a 2-D point held in two floats, the state of a 2-D trajectory
 # in registers) calls ``grad_point`` on stack arrays; the loss of a 2-D record is
-# ``value_point`` of the recorded row; ``grad_block`` (a block ``X`` of shape (dim,
-# LANES), one sweep grid point per column) derives from ``grad_point`` except for
-# the quadratics and the plateau (see its docstring). The fused updates of the
+# ``value_point`` of the recorded row. Not yet derived: ``grad_block`` (a block
+# ``X`` of shape (dim, LANES), one sweep grid point per column; its docstring says
+# what deriving it cost when measured). The fused updates of the
 # diagonal quadratic (integrate, sweep) write its gradient into the update pass:
 # a memory-bound stream over millions of coordinates, kept on purpose.
 #
@@ -162,8 +162,8 @@ DISTANCE_FLOOR = 1e-150
 #
 # Adding a built-in problem: its class in problems.py (NumPy formulas and
 # ``compiled()``), a kind code in _kinds.py (restated below), and one branch in
-# ``value_point`` and in ``grad_point``; a line in ``grad_block`` makes its sweep
-# faster (a constant kind), but it is correct without one.
+# ``value_point`` and in ``grad_point``; a loop in ``grad_block`` only if its sweeps
+# must be as fast as possible (without one it takes the derived loop there).
 
 #: Number of grid points a sweep block advances together (one SIMD-friendly block).
 LANES = 32
@@ -358,46 +358,20 @@ def grad_point(kind, s, v1, v2, fv, fg, x, g):
 
 
 @njit(**INLINE)
-def _grad_columns(kind, s, v1, v2, fv, fg, X, G, W):
-    """:func:`grad_point` of every column of ``X`` into ``G``, one column at a time.
-
-    The column is copied into a point buffer: for ``d = 2`` two stack arrays,
-    which LLVM keeps in registers once the formula is inlined (the lane loop
-    then vectorises as if the formula were written for the block); otherwise
-    the rows of ``W``, shape ``(2, d)``.
-    """
-    d, w = X.shape
-    if d == 2:
-        xb = stack_array(2)
-        gb = stack_array(2)
-        for j in range(w):
-            xb[0] = X[0, j]
-            xb[1] = X[1, j]
-            grad_point(kind, s, v1, v2, fv, fg, xb, gb)
-            G[0, j] = gb[0]
-            G[1, j] = gb[1]
-    else:
-        xb, gb = W[0], W[1]
-        for j in range(w):
-            for i in range(d):
-                xb[i] = X[i, j]
-            grad_point(kind, s, v1, v2, fv, fg, xb, gb)
-            for i in range(d):
-                G[i, j] = gb[i]
-
-
-@njit(**INLINE)
 def grad_block(kind, s, v1, v2, fv, fg, X, G, W):
     """Write ``grad L`` of every column of ``X`` (shape ``(dim, LANES)``) into ``G``.
 
-    Derived from :func:`grad_point` by :func:`_grad_columns` for every kind
-    but the quadratics and the plateau, which keep loops written for the
-    block, row by row with the lanes innermost. Derived, a quadratic's
-    parameters (in ``vec1``/``vec2``) are loaded inside the lane loop, which
-    the compiler cannot hoist (it cannot tell that ``G`` does not overlap
-    them), and for ``d != 2`` every column goes through memory: measured
-    1.9x slower sweeps for 2-D dense and diagonal-with-``b`` quadratics, 3x
-    for a 3-D dense one, 1.2x for a 4-D plateau.
+    The one layout that still restates the built-in formulas (row by row,
+    the lanes innermost, parameters hoisted out of the lane loop). Derived
+    from :func:`grad_point` (each column through stack arrays, one constant
+    kind per lane loop), Rosenbrock, DoubleWell and Saddle sweep as fast,
+    but the quadratics 1.9x (2-D) to 3x (3-D) slower (their parameters are
+    reloaded in the lane loop: the compiler cannot tell that ``G`` does not
+    overlap ``vec1``) and the sweep kernel took 1.6x the CPU time to compile
+    cold (three more inlined copies of ``grad_point``); measured, see
+    docs/performance.md. Kinds without a loop here (Lessard, user
+    problems, a new kind) take the derived loop: each column through the
+    rows of ``W`` (shape ``(2, d)``) to :func:`grad_point`.
     """
     d, w = X.shape
     if kind == DIAGONAL_QUADRATIC:
@@ -425,6 +399,23 @@ def grad_block(kind, s, v1, v2, fv, fg, X, G, W):
                 bi = v2[i]
                 for j in range(w):
                     G[i, j] -= bi
+    elif kind == ROSENBROCK:
+        a, b = s[0], s[1]
+        for j in range(w):
+            x0 = X[0, j]
+            r = X[1, j] - x0 * x0
+            G[0, j] = -2.0 * (a - x0) - 4.0 * b * x0 * r
+            G[1, j] = 2.0 * b * r
+    elif kind == DOUBLE_WELL:
+        for j in range(w):
+            x0 = X[0, j]
+            G[0, j] = 4.0 * s[0] * x0 * (x0 * x0 - 1.0) + s[1]
+            G[1, j] = s[2] * X[1, j]
+    elif kind == SADDLE:
+        for j in range(w):
+            x1 = X[1, j]
+            G[0, j] = s[0] * X[0, j]
+            G[1, j] = -s[1] * x1 + s[2] * x1**3.0
     elif kind == PLATEAU:
         for j in range(w):
             acc = 0.0
@@ -433,14 +424,14 @@ def grad_block(kind, s, v1, v2, fv, fg, X, G, W):
             scale = s[2] * math.exp(-0.5 * acc / s[0])
             for i in range(d):
                 G[i, j] = scale * X[i, j]
-    elif kind == ROSENBROCK:  # constant kinds: the inlined dispatch of grad_point folds away
-        _grad_columns(ROSENBROCK, s, v1, v2, fv, fg, X, G, W)
-    elif kind == DOUBLE_WELL:
-        _grad_columns(DOUBLE_WELL, s, v1, v2, fv, fg, X, G, W)
-    elif kind == SADDLE:
-        _grad_columns(SADDLE, s, v1, v2, fv, fg, X, G, W)
-    else:  # Lessard, user functions, and a kind with no line here (correct, only slower)
-        _grad_columns(kind, s, v1, v2, fv, fg, X, G, W)
+    else:  # derived: Lessard, user functions, and any kind without a loop above
+        xb, gb = W[0], W[1]
+        for j in range(w):
+            for i in range(d):
+                xb[i] = X[i, j]
+            grad_point(kind, s, v1, v2, fv, fg, xb, gb)
+            for i in range(d):
+                G[i, j] = gb[i]
 
 
 @njit(**INLINE)
