@@ -25,9 +25,9 @@ functions. The kernels reach the problem through ``value_point`` and
 ``USER_FUNCTIONS`` branch calls ``fv``/``fg``; built-ins pass None, and
 their kernels, compiled for None, contain no call at all.
 
-A call through a function pointer cannot be inlined, so the sweep's lane
-loop no longer vectorises. A sweep of at least :data:`SPECIALISE_SWEEP_WORK`
-trajectory-steps therefore runs in copies of the kernels made by
+A call through a function pointer cannot be inlined. The alternative,
+measured and available (a sweep of at least :data:`SPECIALISE_SWEEP_WORK`
+trajectory-steps, off by default), runs in copies of the kernels made by
 :func:`specialised`: the same code with ``value_point``, ``grad_point`` and
 ``grad_block`` replaced by versions that call the user's dispatchers
 directly, which LLVM inlines. That costs seconds of compilation per problem
@@ -47,6 +47,7 @@ it (see :class:`_Guarded`).
 
 from __future__ import annotations
 
+import math
 import sys
 import types as pytypes
 
@@ -142,10 +143,11 @@ def user_form(problem):
 
 
 #: Trajectory-steps of one sweep call from which a user problem's sweep runs in kernels specialised on
-#: its functions (compiled once per process, seconds) instead of the cached kernel calling them
-#: through function pointers (no compilation, a few ns more per point and step): about where the
-#: compile time is won back. See docs/performance.md, "Compiled user problems".
-SPECIALISE_SWEEP_WORK = 1e9
+#: its functions (compiled per problem and process: about 8 s) instead of the cached kernel calling
+#: them through function pointers. Off (infinite) by default: on the 2-D benchmark the pointer sweep
+#: was within 1.06x of the built-in and the specialised one no faster (docs/performance.md,
+#: "Compiled user problems"). Set it to a finite number to opt in, e.g. for a costly gradient.
+SPECIALISE_SWEEP_WORK = math.inf
 
 
 def _signatures():

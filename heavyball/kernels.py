@@ -504,10 +504,9 @@ def _steps_2d(scheme, kind, s, v1, v2, fv, fg, x0, x1, u0, u1, k, stop, coef, h,
     while k < stop:
         if varying:
             a, c, e, div, r = _coefficients(scheme, h, m, gammas[k])
-        if look_ahead:
-            g0, g1 = grad_2d(kind, s, v1, v2, fv, fg, x0 + e * u0, x1 + e * u1)
-        else:
-            g0, g1 = grad_2d(kind, s, v1, v2, fv, fg, x0, x1)
+        y0 = x0 + e * u0 if look_ahead else x0  # one call site: one inlined copy of the formulas
+        y1 = x1 + e * u1 if look_ahead else x1
+        g0, g1 = grad_2d(kind, s, v1, v2, fv, fg, y0, y1)
         if not has_v:
             xn0 = x0 - r * g0
             xn1 = x1 - r * g1
