@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _compiled
 from ._kinds import CompiledProblem
 from ._recording import first_non_finite, n_records, outcome
 from .system import DampedParticle
@@ -105,14 +106,15 @@ def integrate_compiled(system, method, x, v, h, n, t0, gammas, tol, every):
     gam = np.ascontiguousarray(np.atleast_1d(np.asarray(gammas, dtype=np.float64)))
     if gam.size == 0:  # n = 0 with a friction function: the kernel reads gam[0] but takes no step
         gam = np.ones(1)
+    kern = _compiled.kernels_for(cp, x)
+    prob = _compiled.problem_args(cp)
 
     def call(x, v, k0, steps, rec_every, out):
         gk = gam[k0:k0 + steps] if gam.shape[0] > 1 else gam
         if gk.shape[0] == 0:
             gk = gam[:1]
-        return kernels.integrate_kernel(kernels.SCHEMES[method], cp.kind, cp.scalars, cp.vec1, cp.vec2, x, v,
-                                        g, y, h, system.mass, gk, t0, steps, -1.0 if tol is None else tol,
-                                        rec_every, *out)
+        return kern.integrate_kernel(kernels.SCHEMES[method], *prob, x, v, g, y, h, system.mass, gk, t0, steps,
+                                     -1.0 if tol is None else tol, rec_every, *out)
 
     run = _IntegrateSlices(call, n, every, slice_steps(cp, d), (ts, xs, vs, ls))
     status, count, k = run.run(x, v)
@@ -248,8 +250,8 @@ def optimize_compiled(problem, optimizer, x, n, lrs, moms, restart, sigma, seed,
     while True:
         k1 = min(n, k + cap) if rng is None else min(n, k + rows, k + cap)
         noise = _empty(0, d) if rng is None else rng.standard_normal((k1 - k, d))
-        status, k = kernels.optimize_kernel(
-            code, cp.kind, cp.scalars, cp.vec1, cp.vec2, x, buf, state, flags, hyper, lr_arr,
+        status, k = _compiled.kernels_for(cp, x).optimize_kernel(
+            code, *_compiled.problem_args(cp), x, buf, state, flags, hyper, lr_arr,
             mom_arr, 0 if restart is None else restart, noise, k, k1, n, tol_value, every,
             ks, xs, vs, ls, g, xn, bn)
         if status != 0 or k >= n:

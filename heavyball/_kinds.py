@@ -35,7 +35,19 @@ DOUBLE_WELL = 4
 SADDLE = 5
 PLATEAU = 6
 LESSARD = 7
+USER_FUNCTIONS = 8
 
+#: Every kind code the kernels know; :func:`make` and the kernels' callers reject others.
+KINDS = {
+    "DENSE_QUADRATIC": DENSE_QUADRATIC,
+    "DIAGONAL_QUADRATIC": DIAGONAL_QUADRATIC,
+    "ROSENBROCK": ROSENBROCK,
+    "DOUBLE_WELL": DOUBLE_WELL,
+    "SADDLE": SADDLE,
+    "PLATEAU": PLATEAU,
+    "LESSARD": LESSARD,
+    "USER_FUNCTIONS": USER_FUNCTIONS,
+}
 
 EMPTY = np.empty(0, dtype=np.float64)
 
@@ -52,6 +64,9 @@ class CompiledProblem(NamedTuple):
     scalars, vec1, vec2 : ndarray of float64, C-contiguous
         Parameters as listed in the module docstring; ``vec1`` and ``vec2``
         are views of the problem's own arrays, never copies.
+    value_fn, grad_fn : numba dispatcher or None
+        The user's compiled ``value(x) -> float`` and ``grad(x, out) -> None``
+        (kind ``USER_FUNCTIONS`` only).
 
     Notes
     -----
@@ -65,22 +80,33 @@ class CompiledProblem(NamedTuple):
     scalars: np.ndarray
     vec1: np.ndarray
     vec2: np.ndarray
+    value_fn: object = None
+    grad_fn: object = None
 
     def value(self, x):
         """Compiled ``L(x)`` for one point ``x`` of shape ``(dim,)``."""
-        from . import kernels
+        from . import _compiled, kernels
 
         x = _point(x, self.dim)
-        return float(kernels.value_point(self.kind, self.scalars, self.vec1, self.vec2, x))
+        return float(kernels.value_point(*_compiled.problem_args(self), x))
 
     def grad(self, x):
         """Compiled ``grad L(x)`` for one point ``x`` of shape ``(dim,)``."""
-        from . import kernels
+        from . import _compiled, kernels
 
         x = _point(x, self.dim)
         g = np.empty(self.dim)
-        kernels.grad_point(self.kind, self.scalars, self.vec1, self.vec2, x, g)
+        kernels.grad_point(*_compiled.problem_args(self), x, g)
         return g
+
+
+def check_kind(kind):
+    """``kind`` if the kernels know it, else a ``ValueError`` naming the known codes."""
+    if not isinstance(kind, (int, np.integer)) or isinstance(kind, bool) or int(kind) not in KINDS.values():
+        known = ", ".join(f"{name} = {code}" for name, code in KINDS.items())
+        raise ValueError(f"compiled problem kind {kind!r} is unknown to the kernels (known: {known}); "
+                         "a problem the kernels cannot run must return None from `compiled()`")
+    return int(kind)
 
 
 def _point(x, dim):
@@ -91,10 +117,11 @@ def _point(x, dim):
 
 
 def make(kind, dim, scalars=(), vec1=EMPTY, vec2=EMPTY):
-    """Build a :class:`CompiledProblem`, checking dtypes and contiguity."""
+    """Build a :class:`CompiledProblem`, checking the kind, dtypes and contiguity."""
+    kind = check_kind(kind)
     arrays = []
     for arr in (np.asarray(scalars, dtype=np.float64), vec1, vec2):
         if arr.dtype != np.float64 or arr.ndim != 1 or not arr.flags.c_contiguous:
             arr = np.ascontiguousarray(arr, dtype=np.float64).reshape(-1)
         arrays.append(arr)
-    return CompiledProblem(int(kind), int(dim), *arrays)
+    return CompiledProblem(kind, int(dim), *arrays)

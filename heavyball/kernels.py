@@ -8,10 +8,13 @@ defines its semantics (``integrators._run``, ``optimizers._run`` and the
 and ``tests/test_sweep.py`` check that they agree.
 
 All kernels are module-level ``@njit(cache=True)`` functions without closures:
-the problem enters as a kind code and three float64 arrays
-(:class:`~heavyball._kinds.CompiledProblem`) and the scheme or optimiser as an
-integer, so each kernel has a single signature, compiles once per machine and
-is loaded from the on-disk cache afterwards.
+the problem enters as a kind code, three float64 arrays and two function slots
+(:class:`~heavyball._kinds.CompiledProblem`, passed as
+``heavyball._compiled.problem_args(cp)``: the slots are None for a built-in and
+the user's compiled ``value``/``grad`` for a user problem) and the scheme or
+optimiser as an integer, so each kernel has one signature for the built-ins and
+one for user problems, compiles once per machine and is loaded from the on-disk
+cache afterwards.
 
 Codes
 -----
@@ -31,9 +34,9 @@ means allocating what :func:`~heavyball.integrate` allocates:
 >>> cp = hb.Quadratic.diagonal([1.0, 4.0, 9.0]).compiled()
 >>> n, x, v, none = 10, np.ones(3), np.zeros(3), np.empty(0)
 >>> ts, xs, vs, ls = np.empty(n + 1), np.empty((n + 1, 3)), np.empty((n + 1, 3)), np.empty(n + 1)
->>> kernels.integrate_kernel(kernels.SCHEMES["symplectic_euler"], cp.kind, cp.scalars, cp.vec1,
-...                          cp.vec2, x, v, none, none, 0.1, 1.0, np.array([0.5]), 0.0, n, -1.0, 1,
-...                          ts, xs, vs, ls)
+>>> from heavyball._compiled import problem_args
+>>> kernels.integrate_kernel(kernels.SCHEMES["symplectic_euler"], *problem_args(cp), x, v, none, none,
+...                          0.1, 1.0, np.array([0.5]), 0.0, n, -1.0, 1, ts, xs, vs, ls)
 (0, 11, 10)
 >>> traj = hb.integrate(hb.DampedParticle(hb.Quadratic.diagonal([1.0, 4.0, 9.0]), 1.0, 0.5),
 ...                     np.ones(3), method="symplectic_euler", step=0.1, n_steps=n)
@@ -57,7 +60,10 @@ import os
 import warnings
 
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
+from numba.core import cgutils
+from numba.extending import intrinsic, overload
+from numba.np.arrayobj import make_array, populate_array
 
 from . import _kinds
 from .trajectory import DIVERGENCE_BOUND
@@ -102,12 +108,13 @@ DOUBLE_WELL = 4
 SADDLE = 5
 PLATEAU = 6
 LESSARD = 7
+USER_FUNCTIONS = 8  # no formula here: heavyball/_compiled.py links the user's functions in
 BOUND = 1e50
 
 
 def _check_constants():
     names = ("DENSE_QUADRATIC", "DIAGONAL_QUADRATIC", "ROSENBROCK", "DOUBLE_WELL", "SADDLE", "PLATEAU",
-             "LESSARD")
+             "LESSARD", "USER_FUNCTIONS")
     stale = [n for n in names if getattr(_kinds, n) != globals()[n]]
     if BOUND != DIVERGENCE_BOUND:
         stale.append("BOUND (trajectory.DIVERGENCE_BOUND)")
@@ -130,19 +137,35 @@ DISTANCE_FLOOR = 1e-150
 # problems: compiled values and gradients
 # --------------------------------------------------------------------------
 #
-# Each function dispatches on the kind code of a CompiledProblem
-# (``kind, scalars, vec1, vec2``; see heavyball/_kinds.py), so a kernel that
-# calls it is compiled once for every problem. Three layouts: one point ``x`` of
-# shape (dim,) (``*_point``), two scalars for 2-D problems (``*_2d``, the state
-# stays in registers) and a block ``X`` of shape (dim, LANES), one grid point per
-# column, for the sweep (``grad_block``). The formulas repeat the NumPy methods
-# of heavyball/problems.py operation by operation (same order, ``x**2`` as
-# ``x * x``), so the results are bit-identical wherever NumPy uses plain IEEE
-# arithmetic. Three places round differently, by an ulp or so: ``pow`` and
-# ``exp`` (NumPy calls its own SIMD versions, Numba calls libm: Saddle,
-# Plateau), the dense matrix-vector product and quadratic form (BLAS and einsum
-# sum in their own order) and sums over more than 7 coordinates (NumPy sums
-# pairwise, these loops sequentially).
+# The door: every kernel takes a problem as ``kind, s, v1, v2, fv, fg`` (see
+# heavyball/_kinds.py and heavyball/_compiled.py.problem_args): a kind code, three
+# parameter arrays, and for a user problem (kind USER_FUNCTIONS) its compiled
+# ``value(x)`` and ``grad(x, out)`` as first-class functions (None for a built-in:
+# those kernels, compiled for None, contain no call). One signature per kernel for
+# all built-ins and one for all user problems, each compiled once per machine.
+#
+# One home per formula: ``value_point`` and ``grad_point`` (one point ``x`` of
+# shape (dim,)) hold every built-in formula, and the other layouts derive from
+# them. ``grad_2d`` (a 2-D point held in two floats, the state of a 2-D trajectory
+# in registers) calls ``grad_point`` on stack arrays; the loss of a 2-D record is
+# ``value_point`` of the recorded row. Not yet derived: ``grad_block`` (a block
+# ``X`` of shape (dim, LANES), one sweep grid point per column; its docstring says
+# what deriving it cost when measured). The fused updates of the
+# diagonal quadratic (integrate, sweep) write its gradient into the update pass:
+# a memory-bound stream over millions of coordinates, kept on purpose.
+#
+# The formulas repeat the NumPy methods of heavyball/problems.py operation by
+# operation (same order, ``x**2`` as ``x * x``), so the results are bit-identical
+# wherever NumPy uses plain IEEE arithmetic. Three places round differently, by an
+# ulp or so: ``pow`` and ``exp`` (NumPy calls its own SIMD versions, Numba calls
+# libm: Saddle, Plateau), the dense matrix-vector product and quadratic form (BLAS
+# and einsum sum in their own order) and sums over more than 7 coordinates (NumPy
+# sums pairwise, these loops sequentially).
+#
+# Adding a built-in problem: its class in problems.py (NumPy formulas and
+# ``compiled()``), a kind code in _kinds.py (restated below), and one branch in
+# ``value_point`` and in ``grad_point``; a loop in ``grad_block`` only if its sweeps
+# must be as fast as possible (without one it takes the derived loop there).
 
 #: Number of grid points a sweep block advances together (one SIMD-friendly block).
 LANES = 32
@@ -187,6 +210,30 @@ def _find_cache():
 #: cache directory is writable).
 CACHE = _find_cache()
 
+
+@intrinsic
+def stack_array(typingctx, n):
+    """``stack_array(n)``: a float64 array of ``n`` (a compile-time constant) elements on the stack.
+
+    It has no meminfo (no allocation, no reference counting), so once a
+    function that fills it is inlined, LLVM keeps it in registers. Used to
+    hand a point held in registers to a user's ``grad(x, out)``.
+    """
+    if not isinstance(n, types.IntegerLiteral):
+        return None
+    size = n.literal_value
+    arr_t = types.Array(types.float64, 1, "C")
+
+    def codegen(context, builder, signature, args):
+        intp = context.get_value_type(types.intp)
+        data = cgutils.alloca_once(builder, context.get_value_type(types.float64),
+                                   size=context.get_constant(types.intp, size))
+        ary = make_array(arr_t)(context, builder)
+        populate_array(ary, data=data, shape=[intp(size)], strides=[intp(8)], itemsize=intp(8), meminfo=None)
+        return ary._getvalue()
+
+    return arr_t(n), codegen
+
 #: Options of every compiled function that allocates nothing. ``cache=True``:
 #: compiled once per machine, then loaded from ``__pycache__`` (or
 #: ``NUMBA_CACHE_DIR``); see :data:`CACHE`.
@@ -201,8 +248,44 @@ HOT = {"cache": CACHE, "error_model": "numpy", "_nrt": False}
 INLINE = dict(HOT, inline="always")
 
 
+def call_value(fv, x):
+    """``fv(x)``; ``nan`` when ``fv`` is None (a built-in problem: no call is compiled)."""
+
+
+def call_grad(fg, x, g):
+    """``fg(x, g)``; nothing when ``fg`` is None (a built-in problem: no call is compiled)."""
+
+
+@overload(call_value, inline="always")
+def _call_value(fv, x):
+    if isinstance(fv, types.NoneType):
+        return lambda fv, x: math.nan
+    return lambda fv, x: fv(x)
+
+
+@overload(call_grad, inline="always")
+def _call_grad(fg, x, g):
+    if isinstance(fg, types.NoneType):
+        return lambda fg, x, g: None
+    return lambda fg, x, g: fg(x, g)
+
+
+@njit(cache=True)
+def values_kernel(fv, X, out):
+    """``out[p] = fv(X[p])`` for every row of ``X`` (a user's compiled ``value`` on a batch of points)."""
+    for p in range(X.shape[0]):
+        out[p] = fv(X[p])
+
+
+@njit(cache=True)
+def grads_kernel(fg, X, G):
+    """``fg(X[p], G[p])`` for every row (a user's compiled ``grad`` on a batch of points)."""
+    for p in range(X.shape[0]):
+        fg(X[p], G[p])
+
+
 @njit(**INLINE)
-def value_point(kind, s, v1, v2, x):
+def value_point(kind, s, v1, v2, fv, fg, x):
     """``L(x)`` for one point ``x`` of shape ``(dim,)``."""
     d = x.shape[0]
     if kind == DIAGONAL_QUADRATIC:
@@ -254,11 +337,13 @@ def value_point(kind, s, v1, v2, x):
         if z < 2.0:
             return 0.5 * (z * z) + 24.0 * z - 12.0
         return 12.5 * (z * z) - 24.0 * z + 36.0
+    if kind == USER_FUNCTIONS:
+        return call_value(fv, x)
     return math.nan
 
 
 @njit(**INLINE)
-def grad_point(kind, s, v1, v2, x, g):
+def grad_point(kind, s, v1, v2, fv, fg, x, g):
     """Write ``grad L(x)`` into ``g``; ``x`` and ``g`` of shape ``(dim,)``."""
     d = x.shape[0]
     if kind == DIAGONAL_QUADRATIC:
@@ -308,14 +393,29 @@ def grad_point(kind, s, v1, v2, x, g):
             g[0] = z + 24.0
         else:
             g[0] = 25.0 * z - 24.0
+    elif kind == USER_FUNCTIONS:
+        call_grad(fg, x, g)
     else:
         for i in range(d):
             g[i] = math.nan
 
 
 @njit(**INLINE)
-def grad_block(kind, s, v1, v2, X, G):
-    """Write ``grad L`` of every column of ``X`` (shape ``(dim, LANES)``) into ``G``."""
+def grad_block(kind, s, v1, v2, fv, fg, X, G, W):
+    """Write ``grad L`` of every column of ``X`` (shape ``(dim, LANES)``) into ``G``.
+
+    The one layout that still restates the built-in formulas (row by row,
+    the lanes innermost, parameters hoisted out of the lane loop). Derived
+    from :func:`grad_point` (each column through stack arrays, one constant
+    kind per lane loop), Rosenbrock, DoubleWell and Saddle sweep as fast,
+    but the quadratics 1.9x (2-D) to 3x (3-D) slower (their parameters are
+    reloaded in the lane loop: the compiler cannot tell that ``G`` does not
+    overlap ``vec1``) and the sweep kernel took 1.6x the CPU time to compile
+    cold (three more inlined copies of ``grad_point``); measured, see
+    docs/performance.md. Kinds without a loop here (Lessard, user
+    problems, a new kind) take the derived loop: each column through the
+    rows of ``W`` (shape ``(2, d)``) to :func:`grad_point`.
+    """
     d, w = X.shape
     if kind == DIAGONAL_QUADRATIC:
         has_b = s[1] != 0.0
@@ -367,98 +467,39 @@ def grad_block(kind, s, v1, v2, X, G):
             scale = s[2] * math.exp(-0.5 * acc / s[0])
             for i in range(d):
                 G[i, j] = scale * X[i, j]
-    elif kind == LESSARD:
+    else:  # derived: Lessard, user functions, and any kind without a loop above
+        xb, gb = W[0], W[1]
         for j in range(w):
-            z = X[0, j]
-            if z < 1.0:
-                G[0, j] = 25.0 * z
-            elif z < 2.0:
-                G[0, j] = z + 24.0
-            else:
-                G[0, j] = 25.0 * z - 24.0
-    else:
-        for i in range(d):
-            for j in range(w):
-                G[i, j] = math.nan
+            for i in range(d):
+                xb[i] = X[i, j]
+            grad_point(kind, s, v1, v2, fv, fg, xb, gb)
+            for i in range(d):
+                G[i, j] = gb[i]
 
 
 @njit(**INLINE)
-def grad_2d(kind, s, v1, v2, x0, x1):
-    """``grad L`` at ``(x0, x1)`` for a two-dimensional problem, as two floats.
+def grad_2d(kind, s, v1, v2, fv, fg, x0, x1):
+    """``grad L`` at ``(x0, x1)`` as two floats: :func:`grad_point` on a point held in registers.
 
-    The scalar twin of :func:`grad_point` (same formulas, same order): the
-    state stays in registers, which halves the cost of a 2-D step.
+    The point and the gradient are stack arrays; once the formula is
+    inlined, LLVM keeps them in registers, so a 2-D trajectory never
+    touches memory for its state. (A user's function is called with
+    buffers of its own: buffers passed to a call that LLVM cannot see into
+    stay in memory, and with them every path that shares them.)
     """
-    if kind == ROSENBROCK:
-        r = x1 - x0 * x0
-        return -2.0 * (s[0] - x0) - 4.0 * s[1] * x0 * r, 2.0 * s[1] * r
-    if kind == DOUBLE_WELL:
-        return 4.0 * s[0] * x0 * (x0 * x0 - 1.0) + s[1], s[2] * x1
-    if kind == SADDLE:
-        return s[0] * x0, -s[1] * x1 + s[2] * x1**3.0
-    if kind == PLATEAU:
-        acc = 0.0
-        acc += x0 * x0
-        acc += x1 * x1
-        scale = s[2] * math.exp(-0.5 * acc / s[0])
-        return scale * x0, scale * x1
-    if kind == DIAGONAL_QUADRATIC:
-        if s[1] != 0.0:
-            return v1[0] * x0 - v2[0], v1[1] * x1 - v2[1]
-        return v1[0] * x0, v1[1] * x1
-    if kind == DENSE_QUADRATIC:
-        g0 = 0.0
-        g1 = 0.0
-        g0 += x0 * v1[0]
-        g1 += x0 * v1[1]
-        g0 += x1 * v1[2]
-        g1 += x1 * v1[3]
-        if s[1] != 0.0:
-            return g0 - v2[0], g1 - v2[1]
-        return g0, g1
-    return math.nan, math.nan
-
-
-@njit(**INLINE)
-def value_2d(kind, s, v1, v2, x0, x1):
-    """``L(x0, x1)`` for a two-dimensional problem (scalar twin of :func:`value_point`)."""
-    if kind == ROSENBROCK:
-        t0 = s[0] - x0
-        t1 = x1 - x0 * x0
-        return t0 * t0 + s[1] * (t1 * t1)
-    if kind == DOUBLE_WELL:
-        q = x0 * x0 - 1.0
-        return s[0] * (q * q) + s[1] * x0 + 0.5 * s[2] * (x1 * x1)
-    if kind == SADDLE:
-        return 0.5 * s[0] * (x0 * x0) - 0.5 * s[1] * (x1 * x1) + 0.25 * s[2] * x1**4.0
-    if kind == PLATEAU:
-        acc = 0.0
-        acc += x0 * x0
-        acc += x1 * x1
-        return s[1] * (1.0 - math.exp(-0.5 * acc / s[0]))
-    if kind == DIAGONAL_QUADRATIC or kind == DENSE_QUADRATIC:
-        if kind == DIAGONAL_QUADRATIC:
-            acc = 0.0
-            acc += v1[0] * x0 * x0
-            acc += v1[1] * x1 * x1
-        else:
-            acc = 0.0
-            row = 0.0
-            row += v1[0] * x0
-            row += v1[1] * x1
-            acc += x0 * row
-            row = 0.0
-            row += v1[2] * x0
-            row += v1[3] * x1
-            acc += x1 * row
-        quad = 0.5 * acc
-        if s[1] != 0.0:
-            bx = 0.0
-            bx += x0 * v2[0]
-            bx += x1 * v2[1]
-            return quad - bx + s[0]
-        return quad + s[0]
-    return math.nan
+    if kind == USER_FUNCTIONS:  # its buffers escape into the call: kept apart from the others
+        ub = stack_array(2)
+        ug = stack_array(2)
+        ub[0] = x0
+        ub[1] = x1
+        call_grad(fg, ub, ug)
+        return ug[0], ug[1]
+    xb = stack_array(2)
+    gb = stack_array(2)
+    xb[0] = x0
+    xb[1] = x1
+    grad_point(kind, s, v1, v2, fv, fg, xb, gb)
+    return gb[0], gb[1]
 
 
 # --------------------------------------------------------------------------
@@ -491,7 +532,7 @@ def _coefficients(scheme, h, m, gamma):
 
 
 @njit(**INLINE)
-def _steps_2d(scheme, kind, s, v1, v2, x0, x1, u0, u1, k, stop, coef, h, m, gammas, tol):
+def _steps_2d(scheme, kind, s, v1, v2, fv, fg, x0, x1, u0, u1, k, stop, coef, h, m, gammas, tol):
     """Steps ``k .. stop - 1`` of a 2-D run with the state in registers.
 
     Returns the state, the step reached and the status (0, 1 for ``tol``,
@@ -506,10 +547,9 @@ def _steps_2d(scheme, kind, s, v1, v2, x0, x1, u0, u1, k, stop, coef, h, m, gamm
     while k < stop:
         if varying:
             a, c, e, div, r = _coefficients(scheme, h, m, gammas[k])
-        if look_ahead:
-            g0, g1 = grad_2d(kind, s, v1, v2, x0 + e * u0, x1 + e * u1)
-        else:
-            g0, g1 = grad_2d(kind, s, v1, v2, x0, x1)
+        y0 = x0 + e * u0 if look_ahead else x0  # one call site: one inlined copy of the formulas
+        y1 = x1 + e * u1 if look_ahead else x1
+        g0, g1 = grad_2d(kind, s, v1, v2, fv, fg, y0, y1)
         if not has_v:
             xn0 = x0 - r * g0
             xn1 = x1 - r * g1
@@ -544,7 +584,7 @@ def _steps_2d(scheme, kind, s, v1, v2, x0, x1, u0, u1, k, stop, coef, h, m, gamm
 
 
 @njit(**HOT)
-def _integrate_2d(scheme, kind, s, v1, v2, x, v, h, m, gammas, t0, n, tol, every, ts, xs, vs, ls):
+def _integrate_2d(scheme, kind, s, v1, v2, fv, fg, x, v, h, m, gammas, t0, n, tol, every, ts, xs, vs, ls):
     """:func:`integrate_kernel` for ``d = 2``, with the state in registers.
 
     The steps between two records run in an inner loop that contains nothing
@@ -569,12 +609,12 @@ def _integrate_2d(scheme, kind, s, v1, v2, x, v, h, m, gammas, t0, n, tol, every
                 vs[count, 0] = u0
                 vs[count, 1] = u1
             ts[count] = t0 + h * float(k)
-            ls[count] = value_2d(kind, s, v1, v2, x0, x1)
+            ls[count] = value_point(kind, s, v1, v2, fv, fg, xs[count])  # the state just recorded
             count += 1
             last = k
         if status != 0 or k == n:
             break
-        x0, x1, u0, u1, k, status = _steps_2d(scheme, kind, s, v1, v2, x0, x1, u0, u1, k,
+        x0, x1, u0, u1, k, status = _steps_2d(scheme, kind, s, v1, v2, fv, fg, x0, x1, u0, u1, k,
                                              min(n, k + every), coef, h, m, gammas, tol)
     return status, count, k
 
@@ -677,7 +717,7 @@ def _fused_kick_drift_record(look_ahead, has_b, lam, b, x, v, a, c, e, h, xr, vr
 
 
 @njit(**HOT)
-def _integrate_nd(scheme, kind, s, v1, v2, x, v, g, y, h, m, gammas, t0, n, tol, every,
+def _integrate_nd(scheme, kind, s, v1, v2, fv, fg, x, v, g, y, h, m, gammas, t0, n, tol, every,
                   ts, xs, vs, ls):
     """:func:`integrate_kernel` for any ``d``: state updated in place.
 
@@ -712,7 +752,7 @@ def _integrate_nd(scheme, kind, s, v1, v2, x, v, g, y, h, m, gammas, t0, n, tol,
                     xs[count, i] = x[i]
                     if has_v:
                         vs[count, i] = v[i]
-                ls[count] = value_point(kind, s, v1, v2, x)
+                ls[count] = value_point(kind, s, v1, v2, fv, fg, x)
             ts[count] = t0 + h * float(k)
             count += 1
             last = k
@@ -736,7 +776,7 @@ def _integrate_nd(scheme, kind, s, v1, v2, x, v, g, y, h, m, gammas, t0, n, tol,
                     if look_ahead:
                         for i in range(d):
                             y[i] = x[i] + e * v[i]
-                    grad_point(kind, s, v1, v2, y if look_ahead else x, g)
+                    grad_point(kind, s, v1, v2, fv, fg, y if look_ahead else x, g)
                 gn2, dx2, ok = _generic_step(scheme, fused, has_b, v1, v2, x, v, g, a, c, e, div,
                                              r, h, m, with_tol)
                 if ok and with_tol and not replay and math.sqrt(gn2) <= tol and math.sqrt(dx2) <= tol:
@@ -759,7 +799,7 @@ def _integrate_nd(scheme, kind, s, v1, v2, x, v, g, y, h, m, gammas, t0, n, tol,
 
 
 @njit(**HOT)
-def integrate_kernel(scheme, kind, s, v1, v2, x, v, g, y, h, m, gammas, t0, n, tol, every,
+def integrate_kernel(scheme, kind, s, v1, v2, fv, fg, x, v, g, y, h, m, gammas, t0, n, tol, every,
                      ts, xs, vs, ls):
     """Advance the damped particle ``n`` steps with one scheme, recording as it goes.
 
@@ -767,7 +807,7 @@ def integrate_kernel(scheme, kind, s, v1, v2, x, v, g, y, h, m, gammas, t0, n, t
     ----------
     scheme : int
         Code from :data:`SCHEMES`; with ``m = 0``, explicit Euler of the gradient flow.
-    kind, s, v1, v2
+    kind, s, v1, v2, fv, fg
         The :class:`~heavyball._kinds.CompiledProblem`.
     x, v : ndarray, shape (d,)
         Initial state (``v`` empty when ``m = 0``); overwritten.
@@ -807,9 +847,9 @@ def integrate_kernel(scheme, kind, s, v1, v2, x, v, g, y, h, m, gammas, t0, n, t
     records and loss written in that same pass).
     """
     if x.shape[0] == 2:
-        return _integrate_2d(scheme, kind, s, v1, v2, x, v, h, m, gammas, t0, n, tol, every,
+        return _integrate_2d(scheme, kind, s, v1, v2, fv, fg, x, v, h, m, gammas, t0, n, tol, every,
                              ts, xs, vs, ls)
-    return _integrate_nd(scheme, kind, s, v1, v2, x, v, g, y, h, m, gammas, t0, n, tol, every,
+    return _integrate_nd(scheme, kind, s, v1, v2, fv, fg, x, v, g, y, h, m, gammas, t0, n, tol, every,
                          ts, xs, vs, ls)
 
 
@@ -868,7 +908,7 @@ def _optimizer_step(code, nesterov, maximize, no_velocity, wd, damp, sigma, x, b
 
 
 @njit(**INLINE)
-def _record_opt(row, k, kind, s, v1, v2, x, buf, has_buf, ks, xs, vs, ls):
+def _record_opt(row, k, kind, s, v1, v2, fv, fg, x, buf, has_buf, ks, xs, vs, ls):
     d = x.shape[0]
     for i in range(d):
         xs[row, i] = x[i]
@@ -876,11 +916,11 @@ def _record_opt(row, k, kind, s, v1, v2, x, buf, has_buf, ks, xs, vs, ls):
         for i in range(d):
             vs[row, i] = buf[i] if has_buf else 0.0
     ks[row] = k
-    ls[row] = value_point(kind, s, v1, v2, x)
+    ls[row] = value_point(kind, s, v1, v2, fv, fg, x)
 
 
 @njit(**HOT)
-def optimize_kernel(code, kind, s, v1, v2, x, buf, state, flags, hyper, lrs, moms, restart,
+def optimize_kernel(code, kind, s, v1, v2, fv, fg, x, buf, state, flags, hyper, lrs, moms, restart,
                     noise, k0, k1, n, tol, every, ks, xs, vs, ls, g, xn, bn):
     """Run optimiser steps ``k0 <= k < k1`` of an ``n``-step run, recording as it goes.
 
@@ -892,7 +932,7 @@ def optimize_kernel(code, kind, s, v1, v2, x, buf, state, flags, hyper, lrs, mom
     ----------
     code : int
         Code from :data:`OPTIMIZERS`.
-    kind, s, v1, v2
+    kind, s, v1, v2, fv, fg
         The :class:`~heavyball._kinds.CompiledProblem`.
     x, buf : ndarray, shape (d,)
         Iterate and optimiser state (PyTorch's momentum buffer, the Keras
@@ -952,7 +992,7 @@ def optimize_kernel(code, kind, s, v1, v2, x, buf, state, flags, hyper, lrs, mom
         if on_grid:
             due += every
         if last != k and (finished or on_grid):
-            _record_opt(count, k, kind, s, v1, v2, x, buf, has_buf, ks, xs, vs, ls)
+            _record_opt(count, k, kind, s, v1, v2, fv, fg, x, buf, has_buf, ks, xs, vs, ls)
             count += 1
             last = k
         if finished or k == k1:
@@ -966,7 +1006,7 @@ def optimize_kernel(code, kind, s, v1, v2, x, buf, state, flags, hyper, lrs, mom
                     buf[i] = 0.0
         lr = lrs[k] if lrs.shape[0] > 1 else lrs[0]
         mom = moms[k] if moms.shape[0] > 1 else moms[0]
-        grad_point(kind, s, v1, v2, x, g)
+        grad_point(kind, s, v1, v2, fv, fg, x, g)
         dx2, ok_x, ok_b = _optimizer_step(code, nesterov, maximize, no_velocity, wd, damp, sigma, x,
                                           buf, has_buf, g, noise, k - k0, lr, mom, xn, bn)
         live = has_buf or (code == OPT_SGD and mom != 0.0)
@@ -1109,8 +1149,8 @@ def _sweep_cell(method, i, j, fused, li, xsi, X, V, G, use_grad, scale, lr, mom,
 
 
 @njit(**HOT)
-def _sweep_block(method, kind, s, v1, v2, x0, xstar, use_grad, scale, thr2, lr, mom, n,
-                 X, V, G, D2, bad, steps, dead):
+def _sweep_block(method, kind, s, v1, v2, fv, fg, x0, xstar, use_grad, scale, thr2, lr, mom, n,
+                 X, V, G, W, D2, bad, steps, dead):
     """Advance one block of ``LANES`` grid points: fills ``steps``, ``dead``; final states in ``X``.
 
     ``X, V, G`` of shape ``(d, LANES)`` and ``D2, bad`` of shape ``(LANES,)``
@@ -1132,7 +1172,7 @@ def _sweep_block(method, kind, s, v1, v2, x0, xstar, use_grad, scale, thr2, lr, 
     n_dead = 0
     for k in range(n + 1):
         if not fused:
-            grad_block(kind, s, v1, v2, X, G)
+            grad_block(kind, s, v1, v2, fv, fg, X, G, W)
         if k == n:  # only the tolerance test, on the final state
             if n_dead < LANES:
                 for j in range(LANES):
@@ -1169,7 +1209,7 @@ def _sweep_block(method, kind, s, v1, v2, x0, xstar, use_grad, scale, thr2, lr, 
 
 
 @njit(cache=CACHE, parallel=True, error_model="numpy")
-def sweep_kernel(method, kind, s, v1, v2, x0, xstar, use_grad, scale, thr2, lrs, moms, p0, p1, n,
+def sweep_kernel(method, kind, s, v1, v2, fv, fg, x0, xstar, use_grad, scale, thr2, lrs, moms, p0, p1, n,
                  steps, dead, xf):
     """PyTorch SGD from ``x0`` at rest for grid points ``p0 <= p < p1``, blocks of ``LANES`` in parallel.
 
@@ -1182,7 +1222,7 @@ def sweep_kernel(method, kind, s, v1, v2, x0, xstar, use_grad, scale, thr2, lrs,
     method : int
         Code from :data:`SWEEP_METHODS` (``torch.optim.SGD`` semantics; for
         Nesterov the iterate is PyTorch's parameter, the look-ahead point).
-    kind, s, v1, v2
+    kind, s, v1, v2, fv, fg
         The :class:`~heavyball._kinds.CompiledProblem`.
     x0 : ndarray, shape (d,)
     xstar : ndarray, shape (d,)
@@ -1235,12 +1275,13 @@ def sweep_kernel(method, kind, s, v1, v2, x0, xstar, use_grad, scale, thr2, lrs,
         X = np.empty((d, LANES))
         V = np.empty((d, LANES))
         G = np.empty((d, LANES))
+        W = np.empty((2, d))  # one point and its gradient, for user functions
         D2 = np.empty(LANES)
         bad = np.empty(LANES, dtype=np.bool_)
         st = np.empty(LANES, dtype=np.int64)
         dd = np.empty(LANES, dtype=np.bool_)
-        _sweep_block(method, kind, s, v1, v2, x0, xstar, use_grad, scale, thr2, lr, mom, n,
-                     X, V, G, D2, bad, st, dd)
+        _sweep_block(method, kind, s, v1, v2, fv, fg, x0, xstar, use_grad, scale, thr2, lr, mom, n,
+                     X, V, G, W, D2, bad, st, dd)
         for j in range(nl):
             steps[q0 + j] = st[j]
             dead[q0 + j] = dd[j]

@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from . import _kinds
+from . import _compiled, _kinds
 from . import _user_functions
 from . import _validation as _v
 
@@ -567,6 +567,13 @@ class CustomProblem(Problem):
             raise ValueError(f"`vectorized` must be True or False, got {vectorized!r}")
         self._f, self._g, self._h = value, grad, hessian
         self.vectorized = bool(vectorized)
+        self._jitted = _compiled.is_jitted(value) and _compiled.is_jitted(grad)
+        if self._jitted and self.vectorized:
+            raise ValueError("`vectorized` must be False for Numba-compiled `value` and `grad`: they take one "
+                             "point (value(x) -> float, grad(x, out)) and run in the compiled kernels")
+        if self._jitted:  # grad(x, out) fills out: the NumPy paths call both through adapters,
+            self._f, self._g = _compiled.PythonValue(value, self.dim), _compiled.PythonGrad(grad, self.dim)
+            self._value, self._grad = self._f.batch, self._g.batch  # batches of points in one compiled loop
         self.minimizer = None if minimizer is None else _v.vector("minimizer", minimizer, self.dim)
         self.min_value = None if min_value is None else _v.real("min_value", min_value)
         self.name = str(name)
@@ -584,6 +591,14 @@ class CustomProblem(Problem):
         if self._h is None:
             raise NotImplementedError(f"problem {self.name!r} was given no `hessian`")
         return self._apply(self._h, "hessian", x, (self.dim, self.dim))
+
+    def compiled(self):
+        """The compiled form when ``value`` and ``grad`` are Numba-compiled, else None.
+
+        The convention is ``value(x) -> float`` and ``grad(x, out) -> None``
+        (see :mod:`heavyball._compiled` and ``docs/problems.md``).
+        """
+        return _compiled.user_form(self) if self._jitted else None
 
     def _params(self):
         params = {"dim": self.dim, "name": self.name}

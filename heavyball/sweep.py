@@ -27,6 +27,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _fast
+from . import _kinds
 from . import _sweep_grid
 from . import _validation as _v
 from .trajectory import DIVERGENCE_BOUND
@@ -635,7 +636,7 @@ def _rate_before_floor(cell, common, points, steps):
     lr_all, mom_all = lrs[points % n_lr], momenta[points // n_lr]
     for kk in np.unique(k):
         sel = np.flatnonzero(k == kk)
-        if cell.cp is not None:
+        if cell.cp is not None and cell.cp.kind != _kinds.USER_FUNCTIONS:  # user functions: their NumPy path
             xf = _block_rerun(cell, method, lr_all[sel], mom_all[sel], int(kk))
         else:
             xf = numpy_chunk(cell.problem, method, cell.x0, cell.xstar, cell.use_grad, cell.scale, cell.thr2,
@@ -651,15 +652,15 @@ def _block_rerun(cell, method, lr, mom, n):
     from . import kernels
 
     lanes, d, cp = kernels.LANES, cell.x0.shape[0], cell.cp
-    work = [np.empty((d, lanes)) for _ in range(3)] + [np.empty(lanes), np.empty(lanes, np.bool_),
+    work = [np.empty((d, lanes)) for _ in range(3)] + [np.empty((2, d)), np.empty(lanes), np.empty(lanes, np.bool_),
                                                         np.empty(lanes, np.int64), np.empty(lanes, np.bool_)]
     xf = np.empty((len(lr), d))
     for b0 in range(0, len(lr), lanes):
         m = min(lanes, len(lr) - b0)
         lr_b, mom_b = np.full(lanes, lr[b0 + m - 1]), np.full(lanes, mom[b0 + m - 1])
         lr_b[:m], mom_b[:m] = lr[b0:b0 + m], mom[b0:b0 + m]
-        kernels._sweep_block(kernels.SWEEP_METHODS[method], cp.kind, cp.scalars, cp.vec1, cp.vec2, cell.x0,
-                             cell.xstar, cell.use_grad, cell.scale, cell.thr2, lr_b, mom_b, n, *work)
+        kernels._sweep_block(kernels.SWEEP_METHODS[method], cp.kind, cp.scalars, cp.vec1, cp.vec2, None, None,
+                             cell.x0, cell.xstar, cell.use_grad, cell.scale, cell.thr2, lr_b, mom_b, n, *work)
         xf[b0:b0 + m] = work[0][:, :m].T
     return xf
 
@@ -713,16 +714,17 @@ def sweep_slice_points(cp, n, threads):
 def _numba_chunk(cp, method, x0, xstar, use_grad, scale, thr2, lrs, momenta, n, p0, p1, steps, dead):
     import numba
 
-    from . import kernels
+    from . import _compiled, kernels
 
     xf = np.empty((p1 - p0, cp.dim))
+    kern = _compiled.kernels_for(cp, x0, (p1 - p0) * n)
+    prob = _compiled.problem_args(cp)
     size = sweep_slice_points(cp, n, numba.get_num_threads())
     for q0 in range(p0, p1, size):  # slices: a pending KeyboardInterrupt is raised between them
         q1 = min(p1, q0 + size)
         a, b = q0 - p0, q1 - p0
-        kernels.sweep_kernel(kernels.SWEEP_METHODS[method], cp.kind, cp.scalars, cp.vec1, cp.vec2, x0,
-                             xstar, use_grad, scale, thr2, lrs, momenta, q0, q1, n, steps[a:b], dead[a:b],
-                             xf[a:b])
+        kern.sweep_kernel(kernels.SWEEP_METHODS[method], *prob, x0, xstar, use_grad, scale, thr2, lrs, momenta,
+                          q0, q1, n, steps[a:b], dead[a:b], xf[a:b])
     return xf
 
 

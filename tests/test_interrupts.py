@@ -53,7 +53,7 @@ def _kernel_reference(system, x0, h, n, every):
     ts, ls, xs, vs = np.empty(size), np.empty(size), np.empty((size, d)), np.empty((size, d))
     g = np.empty(d) if d != 2 and cp.kind != kernels.DIAGONAL_QUADRATIC else np.empty(0)
     status, count, k = kernels.integrate_kernel(
-        kernels.SCHEMES["symplectic_euler"], cp.kind, cp.scalars, cp.vec1, cp.vec2, np.array(x0, float),
+        kernels.SCHEMES["symplectic_euler"], cp.kind, cp.scalars, cp.vec1, cp.vec2, None, None, np.array(x0, float),
         np.zeros(d), g, np.empty(0), h, system.mass, np.array([system.friction]), 0.25, n, -1.0, every,
         ts, xs, vs, ls)
     return ts[:count], xs[:count], vs[:count], ls[:count]
