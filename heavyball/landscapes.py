@@ -36,7 +36,7 @@ import math
 import numpy as np
 
 from . import _validation as _v
-from .problems import Problem, Quadratic, register
+from .problems import Problem, Quadratic, _finite, register
 
 __all__ = [
     "Ravine",
@@ -76,7 +76,10 @@ class Ravine(Quadratic):
 
     def __init__(self, steep=200.0, shallow=2.0):
         steep = _v.real("steep", steep, low=0.0, low_open=True)
-        shallow = _v.real("shallow", shallow, low=0.0, low_open=True, high=steep)
+        shallow = _v.real("shallow", shallow, low=0.0, low_open=True)
+        if shallow > steep:
+            raise ValueError(f"`shallow` must be <= `steep` = {steep!r} (the walls are the steep side), "
+                             f"got {shallow!r}")
         lam = np.array([steep, shallow])
         self._set_spectrum(np.sort(lam), steep)
         self.H = None
@@ -139,9 +142,14 @@ class SharpFlatMinima(Problem):
 
     def __init__(self, flat=1.0, sharp=20.0):
         self.flat = _v.real("flat", flat, low=0.0, low_open=True)
-        self.sharp = _v.real("sharp", sharp, low=self.flat)
-        self.r = 0.5 * math.log(self.sharp / self.flat) / math.tanh(1.0)
-        self.c = math.sqrt(self.flat * self.sharp) / 8.0
+        self.sharp = _v.real("sharp", sharp, low=0.0, low_open=True)
+        if self.sharp < self.flat:
+            raise ValueError(f"`sharp` must be >= `flat` = {flat!r} (the sharp minimum is the more curved), "
+                             f"got {sharp!r}")
+        ratio = _finite("the ratio sharp / flat", {"flat": self.flat, "sharp": self.sharp},
+                        lambda: self.sharp / self.flat)
+        self.r = 0.5 * math.log(ratio) / math.tanh(1.0)
+        self.c = math.sqrt(self.flat) * math.sqrt(self.sharp) / 8.0
         self.local_minima = [np.array([-1.0]), np.array([1.0])]
         xb = 0.0
         if self.r > 0:
@@ -221,16 +229,19 @@ class LeastSquares(Problem):
     name = "least_squares"
 
     def __init__(self, A, y, batch_size=1):
-        A = np.array(A, dtype=np.float64)
+        A = _v.real_array("A", A)
         if A.ndim != 2 or A.shape[0] == 0 or A.shape[1] == 0:
             raise ValueError(f"`A` must be a non-empty 2-D array, got shape {A.shape}")
         if not np.all(np.isfinite(A)):
             raise ValueError("`A` must be finite")
         self.A = A
         self.n_samples, self.dim = A.shape
-        self.y = _v.vector("y", y, self.n_samples)
+        self.y = _v.vector("y", y)
+        if self.y.shape[0] != self.n_samples:
+            raise ValueError(f"`y` must have one entry per row of `A` ({self.n_samples}), got shape {self.y.shape}")
         self.batch_size = _v.integer("batch_size", batch_size, low=1)
-        self.hessian_matrix = A.T @ A / self.n_samples
+        self.hessian_matrix = _finite("A^T A / n", {"A": A}, lambda: A.T @ A / self.n_samples)
+        _finite("the loss at 0, |y|^2 / (2 n)", {"y": self.y}, lambda: 0.5 * np.mean(self.y * self.y))
         eig = np.linalg.eigvalsh(self.hessian_matrix)
         if eig[0] <= 1e-12 * eig[-1]:
             raise ValueError("`A` must have full column rank (A^T A / n is singular)")
@@ -246,20 +257,28 @@ class LeastSquares(Problem):
         ``A = sqrt(n) U diag(sqrt(eigenvalues)) V^T`` with ``U`` (``n x dim``,
         orthonormal columns) and ``V`` orthogonal drawn from ``seed``;
         ``y = A x_true + noise * eps`` with standard normal ``x_true`` and ``eps``.
+        ``kappa`` is at most ``1e10`` (the constructor's full-rank test
+        refuses ``A^T A`` with ``mu <= 1e-12 L``), ``seed`` an integer >= 0 or
+        None.
         """
         n = _v.integer("n_samples", n_samples, low=1)
         d = _v.integer("dim", dim, low=1)
         if n < d:
             raise ValueError(f"`n_samples` must be >= `dim` = {d}, got {n}")
-        kappa = _v.real("kappa", kappa, low=1.0)
+        kappa = _v.real("kappa", kappa, low=1.0, high=1e10)
         noise = _v.real("noise", noise, low=0.0)
+        seed = _v.seed("seed", seed)
+        _v.check_size("n_samples", n, 3 * n * d + 2 * d * d, "the design matrix and its factors",
+                      "use fewer `n_samples` or a smaller `dim`")
         rng = np.random.default_rng(seed)
         U = np.linalg.qr(rng.standard_normal((n, d)))[0]
         V = np.linalg.qr(rng.standard_normal((d, d)))[0]
         lam = np.geomspace(1.0, kappa, d)
         A = math.sqrt(n) * (U * np.sqrt(lam)) @ V.T
         x_true = rng.standard_normal(d)
-        y = A @ x_true + noise * rng.standard_normal(n)
+        eps = rng.standard_normal(n)
+        y = _finite("the targets y = A x_true + noise eps", {"noise": noise}, lambda: A @ x_true + noise * eps)
+        _finite("the loss at 0, |y|^2 / (2 n)", {"noise": noise}, lambda: 0.5 * np.mean(y * y))
         return cls(A, y, batch_size)
 
     def _value(self, x):
@@ -333,10 +352,21 @@ class SparseLeastSquares(Problem):
         p = _v.vector("frequencies", frequencies)
         if p.size == 0 or np.any(p <= 0):
             raise ValueError(f"`frequencies` must be non-empty and > 0, got {frequencies!r}")
+        p = p / p.max()  # first, so that the sum cannot overflow
         self.frequencies = p / p.sum()
+        if np.any(self.frequencies == 0.0):
+            raise ValueError(f"`frequencies` must all be > 0 once normalised; the smallest underflows to 0 "
+                             f"(ratio max / min above 1e308), got {frequencies!r}")
         self.dim = int(p.size)
-        self.minimizer = np.ones(self.dim) if target is None else _v.vector("target", target, self.dim)
+        if target is None:
+            self.minimizer = np.ones(self.dim)
+        else:
+            self.minimizer = _v.vector("target", target)
+            if self.minimizer.shape != (self.dim,):
+                raise ValueError(f"`target` must have one entry per entry of `frequencies` ({self.dim}), "
+                                 f"got shape {self.minimizer.shape}")
         self.noise = _v.real("noise", noise, low=0.0)
+        _finite("the minimum value noise**2 / 2", {"noise": self.noise}, lambda: 0.5 * self.noise**2)
         self.batch_size = _v.integer("batch_size", batch_size, low=1)
         self.min_value = 0.5 * self.noise**2
         self._cdf = np.cumsum(self.frequencies)
@@ -347,7 +377,14 @@ class SparseLeastSquares(Problem):
         """Frequencies ``p_j`` proportional to ``(j + 1)^(-exponent)``."""
         dim = _v.integer("dim", dim, low=1)
         s = _v.real("exponent", exponent, low=0.0)
-        return cls(np.arange(1, dim + 1, dtype=np.float64) ** (-s), **kwargs)
+        _v.check_size("dim", dim, 5 * dim, "the frequencies, their cumulative sum and the minimiser",
+                      "use a smaller `dim`")
+        with np.errstate(under="ignore"):
+            p = np.arange(1, dim + 1, dtype=np.float64) ** (-s)
+        if p[-1] == 0.0:
+            raise ValueError(f"`exponent` = {exponent!r} is too large for `dim` = {dim}: the smallest "
+                             f"frequency dim**(-exponent) underflows to 0")
+        return cls(p, **kwargs)
 
     def _value(self, x):
         d = x - self.minimizer

@@ -93,6 +93,38 @@ class Problem:
         return f"{type(self).__name__}({args})"
 
 
+def _finite(what, params, compute):
+    """Value of ``compute()``, or a ValueError naming ``params`` if it is not finite.
+
+    Parameters
+    ----------
+    what : str
+        The derived quantity (``"the minimiser (a, a**2)"``), quoted in the message.
+    params : dict
+        The parameters it is computed from, name -> value (all named).
+    compute : callable
+        Computes the quantity from the parameters (a float or an array).
+
+    Raises
+    ------
+    ValueError
+        When the quantity overflows float64 (or divides by a value that
+        underflowed to 0), so a problem never holds an ``inf`` minimiser,
+        minimum or constant that its formulas then turn into NaN.
+    """
+    try:
+        with np.errstate(all="ignore"):
+            value = compute()
+    except (OverflowError, ZeroDivisionError):
+        value = math.inf
+    if value is not None and not np.all(np.isfinite(value)):
+        given = ", ".join(f"`{k}` = {v!r}" if np.ndim(v) == 0 else f"`{k}` ({_v.describe(v)})"
+                          for k, v in params.items())
+        raise ValueError(f"{given}: float64 overflows in {what} (it is not finite); "
+                         f"choose {'a value' if len(params) == 1 else 'values'} closer to 1")
+    return value
+
+
 class Quadratic(Problem):
     r"""Quadratic ``L(x) = 1/2 x^T H x - b^T x + c`` with ``H`` symmetric PSD.
 
@@ -126,7 +158,7 @@ class Quadratic(Problem):
     name = "quadratic"
 
     def __init__(self, H, b=None, c=0.0):
-        H = np.array(H, dtype=np.float64)
+        H = _v.real_array("H", H)
         if H.ndim != 2 or H.shape[0] != H.shape[1] or H.shape[0] == 0:
             raise ValueError(f"`H` must be a non-empty square matrix, got shape {H.shape}")
         if not np.all(np.isfinite(H)):
@@ -135,12 +167,12 @@ class Quadratic(Problem):
         asym = float(np.max(np.abs(H - H.T)))
         if asym > 1e-12 * scale:
             raise ValueError(f"`H` must be symmetric; max |H - H^T| = {asym:.3g}")
-        H = 0.5 * (H + H.T)
+        H = 0.5 * H + 0.5 * H.T  # not 0.5 * (H + H.T), which overflows for entries near 1e308
         eig = np.linalg.eigvalsh(H)
         self._set_spectrum(eig, scale)
         self.H = H
         self._diag = None
-        self._finish(b, c)
+        self._finish(b, c, "H")
 
     @classmethod
     def diagonal(cls, eigenvalues, b=None, c=0.0):
@@ -155,17 +187,25 @@ class Quadratic(Problem):
         self._set_spectrum(np.sort(lam), max(float(np.max(np.abs(lam))), np.finfo(float).tiny))
         self.H = None
         self._diag = lam
-        self._finish(b, c)
+        self._finish(b, c, "eigenvalues")
         return self
 
     @classmethod
     def from_condition_number(cls, kappa, dim=2, mu=1.0):
-        """Diagonal quadratic with eigenvalues ``linspace(mu, kappa * mu, dim)``."""
+        """Diagonal quadratic with eigenvalues ``linspace(mu, kappa * mu, dim)``.
+
+        ``dim`` is refused up front when the vectors (eigenvalues, ``b``,
+        minimiser) would not fit in memory, and ``kappa * mu`` when it
+        overflows.
+        """
         kappa = _v.real("kappa", kappa, low=1.0)
         dim = _v.integer("dim", dim, low=1)
         mu = _v.real("mu", mu, low=0.0, low_open=True)
         if dim == 1 and kappa != 1.0:
             raise ValueError(f"`kappa` must be 1 when `dim` = 1, got {kappa!r}")
+        _v.check_size("dim", dim, 4 * dim, "the eigenvalues, `b` and the minimiser of the quadratic",
+                      "use a smaller `dim`")
+        _finite("the largest eigenvalue kappa * mu", {"kappa": kappa, "mu": mu}, lambda: kappa * mu)
         return cls.diagonal(np.linspace(mu, kappa * mu, dim))
 
     def _set_spectrum(self, eig, scale):
@@ -179,11 +219,15 @@ class Quadratic(Problem):
         self.L = float(self.eigenvalues[-1])
         self.kappa = self.L / self.mu if self.mu > 0 else math.inf
 
-    def _finish(self, b, c):
+    def _finish(self, b, c, hessian_name="H"):
         self.b = np.zeros(self.dim) if b is None else _v.vector("b", b, self.dim)
         self.c = _v.real("c", c)
-        self.minimizer = self._solve_minimizer()
-        self.min_value = None if self.minimizer is None else float(self._value(self.minimizer))
+        params = {hessian_name: self._diag if self._diag is not None else self.H, "b": self.b, "c": self.c}
+        self.minimizer = _finite("the minimiser H^+ b", params, self._solve_minimizer)
+        if self.minimizer is not None:
+            self.min_value = float(_finite("the minimum value", params, lambda: self._value(self.minimizer)))
+        else:
+            self.min_value = None
 
     def _solve_minimizer(self):
         if self._diag is not None:
@@ -264,6 +308,8 @@ class Rosenbrock(Problem):
     def __init__(self, a=1.0, b=100.0):
         self.a = _v.real("a", a)
         self.b = _v.real("b", b, low=0.0, low_open=True)
+        _finite("the minimiser (a, a**2)", {"a": self.a}, lambda: self.a**2)
+        _finite("the Hessian's constant 8 b", {"b": self.b}, lambda: 8.0 * self.b)
         self.minimizer = np.array([self.a, self.a**2])
         self.min_value = 0.0
 
@@ -320,11 +366,15 @@ class DoubleWell(Problem):
 
     def __init__(self, barrier=1.0, tilt=0.25, stiffness=1.0):
         self.barrier = _v.real("barrier", barrier, low=0.0, low_open=True)
-        limit = 8.0 * self.barrier / (3.0 * math.sqrt(3.0))
-        self.tilt = _v.real("tilt", tilt, low=-limit, high=limit, low_open=True, high_open=True)
+        _finite("the Hessian's constant 12 barrier", {"barrier": self.barrier}, lambda: 12.0 * self.barrier)
+        limit = self.barrier * (8.0 / (3.0 * math.sqrt(3.0)))
+        self.tilt = _v.real("tilt", tilt)
+        if not abs(self.tilt) < limit:
+            raise ValueError(f"`tilt` must be in (-{limit:g}, {limit:g}) (|tilt| < 8 barrier / (3 sqrt 3), "
+                             f"two wells) for `barrier` = {barrier!r}, got {tilt!r}")
         self.stiffness = _v.real("stiffness", stiffness, low=0.0, low_open=True)
-        # Stationary points in x: 4 barrier x^3 - 4 barrier x + tilt = 0.
-        roots = np.sort(np.roots([4 * self.barrier, 0.0, -4 * self.barrier, self.tilt]).real)
+        # Stationary points in x: 4 barrier (x^3 - x) + tilt = 0, divided by 4 barrier.
+        roots = np.sort(np.roots([1.0, 0.0, -1.0, self.tilt / (4.0 * self.barrier)]).real)
         minima = [np.array([roots[0], 0.0]), np.array([roots[2], 0.0])]
         minima.sort(key=lambda p: float(self._value(p)))
         self.local_minima = minima
@@ -379,6 +429,10 @@ class Saddle(Problem):
         self.a = _v.real("a", a, low=0.0, low_open=True)
         self.b = _v.real("b", b, low=0.0, low_open=True)
         self.c = _v.real("c", c, low=0.0, low_open=True)
+        b, c = self.b, self.c
+        _finite("the Hessian's constant 3 c", {"c": c}, lambda: 3.0 * c)
+        _finite("the minima (0, +-sqrt(b/c)) and their value -b**2 / (4 c)", {"b": b, "c": c},
+                lambda: [math.sqrt(b / c), b**2 / (4.0 * c)])
         y = math.sqrt(self.b / self.c)
         self.local_minima = [np.array([0.0, y]), np.array([0.0, -y])]
         self.saddle_point = np.zeros(2)
@@ -427,6 +481,10 @@ class Plateau(Problem):
         self.width = _v.real("width", width, low=0.0, low_open=True)
         self.depth = _v.real("depth", depth, low=0.0, low_open=True)
         self.dim = _v.integer("dim", dim, low=1)
+        _v.check_size("dim", self.dim, self.dim, "the minimiser", "use a smaller `dim`")
+        w, d = self.width, self.depth
+        _finite("the constants width**2, width**4 and depth / width**2", {"width": w, "depth": d},
+                lambda: [w**2, 1.0 / (w**2) ** 2, d / w**2])
         self.minimizer = np.zeros(self.dim)
         self.min_value = 0.0
 
@@ -562,7 +620,7 @@ class CustomProblem(Problem):
         self.dim = _v.integer("dim", dim, low=1)
         for arg, fn in (("value", value), ("grad", grad), ("hessian", hessian)):
             if not (callable(fn) or (arg == "hessian" and fn is None)):
-                raise ValueError(f"`{arg}` must be a callable, got {type(fn).__name__}")
+                raise _v.InputTypeError(f"`{arg}` must be a callable, got {_v.describe(fn)}")
         if not isinstance(vectorized, (bool, np.bool_)):
             raise ValueError(f"`vectorized` must be True or False, got {vectorized!r}")
         self._f, self._g, self._h = value, grad, hessian

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import heavyball as hb
-from heavyball import diagnostics, maps, schedules, spectral
+from heavyball import diagnostics, landscapes, maps, schedules, spectral
 from heavyball.trajectory import Trajectory
 
 FUZZ = settings(max_examples=15, deadline=None, derandomize=True,
@@ -103,11 +103,23 @@ ENTRY_POINTS = {
     "Quadratic.from_condition_number": (hb.Quadratic.from_condition_number, dict(kappa=10.0, dim=2, mu=1.0)),
     "Quadratic": (hb.Quadratic, dict(H=np.diag([1.0, 2.0]), b=[0.0, 1.0], c=0.0)),
     "Quadratic.diagonal": (hb.Quadratic.diagonal, dict(eigenvalues=[1.0, 2.0], b=[0.0, 1.0], c=0.0)),
+    "Rosenbrock": (hb.Rosenbrock, dict(a=1.0, b=100.0)),
     "DoubleWell": (hb.DoubleWell, dict(barrier=1.0, tilt=0.25, stiffness=1.0)),
     "Saddle": (hb.Saddle, dict(a=1.0, b=1.0, c=1.0)),
     "Plateau": (hb.Plateau, dict(width=1.0, depth=1.0, dim=2)),
     "CustomProblem": (hb.CustomProblem, dict(dim=2, value=Q.value, grad=Q.grad, hessian=None, minimizer=[0.0, 0.0],
                                              min_value=0.0, name="q")),
+    "Ravine": (landscapes.Ravine, dict(steep=200.0, shallow=2.0)),
+    "SharpFlatMinima": (landscapes.SharpFlatMinima, dict(flat=1.0, sharp=20.0)),
+    "LeastSquares": (landscapes.LeastSquares, dict(A=[[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]], y=[1.0, 0.0, 2.0],
+                                                 batch_size=2)),
+    "LeastSquares.random": (landscapes.LeastSquares.random, dict(n_samples=4, dim=2, kappa=10.0, noise=0.5,
+                                                                 batch_size=1, seed=0)),
+    "SparseLeastSquares": (landscapes.SparseLeastSquares, dict(frequencies=[0.9, 0.1], target=[1.0, 2.0],
+                                                               noise=0.1, batch_size=2)),
+    "SparseLeastSquares.zipf": (landscapes.SparseLeastSquares.zipf, dict(dim=3, exponent=1.0)),
+    "DriftingQuadratic": (landscapes.DriftingQuadratic, dict(eigenvalues=[1.0, 2.0], drift="circle", speed=0.01,
+                                                             radius=1.0, period=10, noise=0.0)),
     "problems.get": (lambda name, **kw: hb.problems.get(name, **kw), dict(name="quadratic", kappa=10.0)),
     "physical_iteration_matrix": (spectral.physical_iteration_matrix,
                                   dict(H=np.diag([1.0, 2.0]), mass=1.0, friction=1.0, step=0.1,
@@ -140,17 +152,6 @@ CASES = [(name, param) for name, (_, kw) in ENTRY_POINTS.items() for param in kw
 #: A refusal may name a parameter tied to the fuzzed one (the valid call fixes both).
 RELATED = {("CustomProblem", "dim"): "`minimizer`", ("Quadratic.diagonal", "eigenvalues"): "`b`"}
 
-#: Findings in heavyball/problems.py, outside this branch's scope (reported to its owner):
-#: skipped here until fixed there.
-KNOWN = {
-    ("Quadratic", "H"): "strings/objects give NumPy's message without naming `H`",
-    ("Quadratic.from_condition_number", "dim"): "see the report",
-    ("Quadratic.from_condition_number", "mu"): "see the report",
-    ("DoubleWell", "barrier"): "a tiny barrier is refused through `tilt`'s range",
-    ("Saddle", "b"): "see the report",
-    ("CustomProblem", "hessian"): "a non-callable hessian is accepted",
-}
-
 
 def _no_nan(value, seen=None):
     """True when no float in ``value`` (result objects walked recursively) is NaN."""
@@ -169,8 +170,6 @@ def _no_nan(value, seen=None):
 
 
 def _call(name, param, bad):
-    if (name, param) in KNOWN:
-        pytest.skip(f"known, in problems.py: {KNOWN[name, param]}")
     fn, kw = ENTRY_POINTS[name]
     kw = dict(kw, **{param: bad})
     with warnings.catch_warnings():

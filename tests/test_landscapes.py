@@ -193,3 +193,30 @@ def test_ravine_runs_on_the_compiled_path_with_the_numpy_loops_numbers():
     assert _fast.optimize_supported(r, opt) is not None
     assert_same(hb.optimize(r, opt, [1.0, 1.0], n_steps=200), _numpy_optimize(r, opt, [1.0, 1.0], n_steps=200),
                 exact=True)
+
+
+@pytest.mark.parametrize("make, names", [
+    (lambda: Ravine(steep=1e-320), ["`steep`", "`shallow`"]),
+    (lambda: SharpFlatMinima(flat=1e308), ["`flat`", "`sharp`"]),
+    (lambda: SharpFlatMinima(flat=1e-320), ["`flat`", "overflows"]),
+    (lambda: LeastSquares(A="abc", y=[1.0]), ["`A`"]),
+    (lambda: LeastSquares(A=np.eye(2), y=[1.0, 2.0, 3.0]), ["`y`", "`A`"]),
+    (lambda: LeastSquares.random(n_samples=10**30), ["`n_samples`", "numbers"]),
+    (lambda: LeastSquares.random(kappa=1e30), ["`kappa`"]),
+    (lambda: LeastSquares.random(noise=1e308), ["`noise`", "overflows"]),
+    (lambda: LeastSquares.random(seed=-1), ["`seed`"]),
+    (lambda: SparseLeastSquares([0.5, 0.5, 0.5], target=[1.0, 2.0]), ["`target`", "`frequencies`"]),
+    (lambda: SparseLeastSquares([1e308, 1e-320]), ["`frequencies`"]),
+    (lambda: SparseLeastSquares([0.5, 0.5], noise=1e308), ["`noise`", "overflows"]),
+    (lambda: SparseLeastSquares.zipf(dim=10**30), ["`dim`", "numbers"]),
+    (lambda: SparseLeastSquares.zipf(exponent=1e308), ["`exponent`"]),
+])
+def test_landscape_constructors_refuse_bad_values_naming_the_parameter(make, names):
+    with pytest.raises((ValueError, TypeError)) as info:
+        make()
+    assert all(name in str(info.value) for name in names), str(info.value)
+
+
+def test_sparse_frequencies_spanning_the_float_range_are_normalised_without_overflow():
+    p = SparseLeastSquares([1e308, 1e308, 1e300], noise=0.0)
+    np.testing.assert_allclose(p.frequencies, np.array([1.0, 1.0, 1e-8]) / (2 + 1e-8), rtol=1e-14)

@@ -157,3 +157,37 @@ def test_custom_problem_broadcasts_by_looping():
     x = np.arange(12.0).reshape(2, 3, 2)
     np.testing.assert_allclose(p.value(x), np.sum(x * x, axis=-1))
     np.testing.assert_allclose(p.grad(x), 2 * x)
+
+
+@pytest.mark.parametrize("make, names", [
+    (lambda: hb.Quadratic(H="abc"), ["`H`"]),
+    (lambda: hb.Quadratic.from_condition_number(10.0, dim=10**30), ["`dim`", "numbers"]),
+    (lambda: hb.Quadratic.from_condition_number(10.0, dim=2**63), ["`dim`", "numbers"]),
+    (lambda: hb.Quadratic.from_condition_number(10.0, mu=1e308), ["`kappa`", "`mu`", "overflows"]),
+    (lambda: hb.Quadratic.diagonal([1e-300, 1.0], b=[1e10, 0.0]), ["`eigenvalues`", "`b`", "minimiser"]),
+    (lambda: hb.Quadratic([[1e-300, 0.0], [0.0, 1.0]], b=[1e10, 0.0]), ["`H`", "`b`", "minimiser"]),
+    (lambda: hb.DoubleWell(barrier=1e-320), ["`barrier`", "`tilt`"]),
+    (lambda: hb.DoubleWell(barrier=1e308), ["`barrier`", "overflows"]),
+    (lambda: hb.Saddle(b=1e308), ["`b`", "overflows"]),
+    (lambda: hb.Saddle(c=1e-320), ["`c`", "overflows"]),
+    (lambda: hb.Rosenbrock(a=1e308), ["`a`", "overflows"]),
+    (lambda: hb.Rosenbrock(b=1e308), ["`b`", "overflows"]),
+    (lambda: hb.Plateau(width=1e308), ["`width`"]),
+    (lambda: hb.Plateau(width=1e-320), ["`width`"]),
+    (lambda: hb.Plateau(dim=10**30), ["`dim`", "numbers"]),
+    (lambda: hb.CustomProblem(2, lambda x: x @ x, lambda x: 2 * x, hessian=3), ["`hessian`"]),
+])
+def test_constructors_refuse_values_that_overflow_or_do_not_fit_naming_the_parameter(make, names):
+    with pytest.raises((ValueError, TypeError)) as info:
+        make()
+    assert all(name in str(info.value) for name in names), str(info.value)
+
+
+def test_extreme_but_representable_parameters_still_build_and_stay_finite():
+    w = hb.DoubleWell(barrier=1e-300, tilt=1e-301)  # the wells are found from the normalised cubic
+    g = w.grad(w.minimizer)
+    assert abs(g[0]) <= 1e-12 * 4e-300 and w.minimizer[0] < 0
+    q = hb.Quadratic([[1e308, 0.0], [0.0, 1.0]])  # symmetrising does not overflow
+    assert q.L == 1e308 and np.all(np.isfinite(q.H))
+    s = hb.Saddle(b=1e150, c=1.0)
+    assert s.min_value == pytest.approx(-1e300 / 4)
