@@ -93,17 +93,8 @@ def logistic_functions(A, s, l2):
 
 
 def as_problem(dim, value, grad, **kw):
-    """The compiled functions as a :class:`~heavyball.CustomProblem` (called from Python here).
-
-    This wrapper is the only place that changes once ``CustomProblem`` accepts the compiled
-    ``value(x)`` / ``grad(x, out)`` pair directly (and runs it inside the kernels).
-    """
-    def grad_py(x):
-        out = np.empty(dim)
-        grad(np.ascontiguousarray(x, dtype=np.float64), out)
-        return out
-
-    return hb.CustomProblem(dim, lambda x: value(np.ascontiguousarray(x, dtype=np.float64)), grad_py, **kw)
+    """The compiled pair as a :class:`~heavyball.CustomProblem`: it runs inside the kernels."""
+    return hb.CustomProblem(dim, value, grad, **kw)
 
 
 def newton_minimizer(A, s, l2, iters=30):
@@ -136,8 +127,7 @@ def logistic_study(quick):
     lrs = np.geomspace(0.05, 4.0 / L, size)
     momenta = np.linspace(0.0, 0.99, size)
     t = time.perf_counter()
-    result = hb.sweep(problem, lrs, momenta, x0=np.zeros(A.shape[1]), n_steps=n_steps, backend="numpy",
-                      progress=False)
+    result = hb.sweep(problem, lrs, momenta, x0=np.zeros(A.shape[1]), n_steps=n_steps, progress=False)
     seconds = time.perf_counter() - t
     ok = np.where(result.diverged, np.inf, result.rate)
     i, j = np.unravel_index(np.argmin(ok), ok.shape)
