@@ -270,14 +270,14 @@ def _call_grad(fg, x, g):
     return lambda fg, x, g: fg(x, g)
 
 
-@njit(cache=True)
+@njit(cache=CACHE)
 def values_kernel(fv, X, out):
     """``out[p] = fv(X[p])`` for every row of ``X`` (a user's compiled ``value`` on a batch of points)."""
     for p in range(X.shape[0]):
         out[p] = fv(X[p])
 
 
-@njit(cache=True)
+@njit(cache=CACHE)
 def grads_kernel(fg, X, G):
     """``fg(X[p], G[p])`` for every row (a user's compiled ``grad`` on a batch of points)."""
     for p in range(X.shape[0]):

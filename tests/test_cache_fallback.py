@@ -42,7 +42,7 @@ def test_no_cache_location_compiles_without_cache_and_warns_once(tmp_path):
             "code = heavyball.cli.main(['sweep', '--lrs', '0.1:0.5:3', '--n-steps', '5', '--backend', 'numpy',\n"
             "                           '--out', sys.argv[2]])\n"
             "cp = heavyball.Quadratic.diagonal([1.0, 4.0]).compiled()\n"
-            "value = heavyball.kernels.value_point(cp.kind, cp.scalars, cp.vec1, cp.vec2, np.array([1.0, 1.0]))\n"
+            "value = heavyball.kernels.value_point(cp.kind, cp.scalars, cp.vec1, cp.vec2, None, None, np.array([1.0, 1.0]))\n"
             "print(heavyball.kernels.CACHE, code, value)\n")
     run = subprocess.run([sys.executable, "-c", code, str(root), str(tmp_path / "s.npz")], capture_output=True,
                          text=True, env=env, timeout=300, cwd=tmp_path)
@@ -51,3 +51,14 @@ def test_no_cache_location_compiles_without_cache_and_warns_once(tmp_path):
     assert "Traceback" not in run.stderr and run.stderr.count("CacheWarning") == 1, run.stderr
     assert "NUMBA_CACHE_DIR" in run.stderr and str(root / "heavyball" / "__pycache__") in run.stderr
     assert not any(p.suffix in (".nbi", ".nbc") for p in root.rglob("*"))  # nothing cached anywhere
+
+
+def test_every_cached_function_follows_the_fallback_flag():
+    # a literal cache=True would bypass heavyball.kernels.CACHE and fail without a cache location
+    import re
+    from pathlib import Path
+
+    import heavyball
+
+    for path in Path(heavyball.__file__).parent.glob("*.py"):
+        assert not re.search(r"^\s*@(numba\.)?njit\([^)]*cache\s*=\s*True", path.read_text(), re.M), path.name
