@@ -6,12 +6,12 @@ points never interact, so every array must be *identical* (``np.array_equal``,
 dtypes included), whatever the chunking, for every problem and method.
 """
 
-import numba
 import numpy as np
 import pytest
 
 import heavyball as hb
 
+from .test_compiled_problem import well_grad, well_value
 from .test_sweep import EXACT_CASES, ROUNDED_CASES, _grid
 
 distributed = pytest.importorskip("distributed")
@@ -216,21 +216,9 @@ def test_cli_reports_an_unreachable_scheduler_in_one_line(capsys, tmp_path):
     assert not (tmp_path / "r.npz").exists()
 
 
-@numba.njit
-def _user_well_value(x):
-    q = x[0] * x[0] - 1.0
-    return q * q + 5.0 * (x[1] * x[1])
-
-
-@numba.njit
-def _user_well_grad(x, out):
-    out[0] = 4.0 * x[0] * (x[0] * x[0] - 1.0)
-    out[1] = 10.0 * x[1]
-
-
 def test_a_numba_compiled_user_problem_runs_on_the_workers(client):
     # the dispatchers travel to the workers (cloudpickle) and run in their kernels
-    problem = hb.CustomProblem(2, _user_well_value, _user_well_grad, name="user well")
+    problem = hb.CustomProblem(2, well_value, well_grad, name="user well")
     lrs, moms = np.linspace(0.01, 0.12, 9), np.linspace(0.0, 0.9, 4)
     kw = dict(x0=[0.5, 0.5], n_steps=300)
     local = hb.sweep(problem, lrs, moms, **kw)
