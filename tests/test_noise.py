@@ -1,5 +1,8 @@
 """heavyball.noise (issue 15, exact core): stationary covariance, loss floor and expected loss under noise."""
 
+import doctest
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -225,3 +228,10 @@ def test_bad_input_is_refused_by_name():
         noise.expected_loss(H, 5.0, 0.0, "gd", x0=[1.0, 1.0], n_steps=2000)
     # an unstable but short transient is finite and allowed
     assert noise.expected_loss(H, 1.5, 0.0, "gd", 0.0, x0=[1.0, 0.0], n_steps=2)[-1] == pytest.approx(0.5 * 0.25**2)  # e_2 = (1 - 1.5)^2
+
+
+def test_docs_page_examples_run():
+    path = Path(__file__).resolve().parents[1] / "docs" / "noise.md"
+    result = doctest.testfile(str(path), module_relative=False, verbose=False,
+                              optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
+    assert result.attempted >= 5 and result.failed == 0
