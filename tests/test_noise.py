@@ -235,3 +235,23 @@ def test_docs_page_examples_run():
     result = doctest.testfile(str(path), module_relative=False, verbose=False,
                               optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
     assert result.attempted >= 5 and result.failed == 0
+
+
+BAD_VALUES = [None, "0.1", 1 + 2j, True, np.nan, np.inf, -np.inf, [], [[1.0]], object()]
+
+
+@pytest.mark.parametrize("name", ["H", "lr", "momentum", "method", "noise_cov", "x0", "n_steps"])
+def test_every_parameter_refuses_junk_with_a_clear_error(name):
+    good = dict(H=np.diag([1.0, 2.0]), lr=0.1, momentum=0.5, method="heavy_ball", noise_cov=1.0,
+                x0=[1.0, 1.0], n_steps=5)
+    for bad in BAD_VALUES:
+        if name == "H" and bad == [[1.0]]:
+            continue  # a valid 1 x 1 Hessian (then `x0` has the wrong shape)
+        args = dict(good, **{name: bad})
+        with pytest.raises((ValueError, TypeError)) as info:
+            noise.expected_loss(**args)
+        assert f"`{name}" in str(info.value), (name, bad)  # `noise_cov[0]` for an entry
+        if name not in ("x0", "n_steps"):
+            args = {k: v for k, v in args.items() if k not in ("x0", "n_steps")}
+            with pytest.raises((ValueError, TypeError)):
+                noise.stationary_loss(**args)
