@@ -255,3 +255,12 @@ def test_every_parameter_refuses_junk_with_a_clear_error(name):
             args = {k: v for k, v in args.items() if k not in ("x0", "n_steps")}
             with pytest.raises((ValueError, TypeError)):
                 noise.stationary_loss(**args)
+
+
+@pytest.mark.parametrize("method", ["heavy_ball", "nesterov"])
+def test_small_step_floor_depends_on_lr_over_one_minus_momentum_only(method):
+    # per mode the floor -> lr s / (4 (1 - beta)) as lr lambda -> 0, the same for both methods
+    H, s = np.diag([1.0, 10.0, 100.0]), 0.5
+    for beta in (0.0, 0.5, 0.9):
+        lr = 1e-7
+        assert noise.stationary_loss(H, lr, beta, method, s) == pytest.approx(3 * lr * s / (4 * (1 - beta)), rel=1e-4)
