@@ -1149,15 +1149,15 @@ def _sweep_cell(method, i, j, fused, li, xsi, X, V, G, use_grad, scale, lr, mom,
 
 
 @njit(**HOT)
-def _sweep_block(method, kind, s, v1, v2, fv, fg, xstar, use_grad, scale, thr2, lr, mom, k0, k1, n,
+def _sweep_block(method, kind, s, v1, v2, fv, fg, x0, xstar, use_grad, scale, thr2, lr, mom, k0, k1, n,
                  X, V, G, W, D2, bad, steps, dead):
     """Advance one block of ``LANES`` grid points over steps ``k0 <= k < k1`` (``k1 <= n + 1``).
 
     The state is the caller's: ``X, V`` of shape ``(d, LANES)`` (column ``j``
     is grid point ``j`` of the block: its iterate and its buffer), ``steps``
-    and ``dead`` of shape ``(LANES,)``; at ``k0 = 0`` they must hold ``x0``,
-    zeros, -1 and False (see :func:`init_sweep_state`). ``G, W, D2, bad``
-    are work arrays. Step ``k = n`` is only the tolerance test of the final
+    and ``dead`` of shape ``(LANES,)``; at ``k0 = 0`` the block sets them to
+    ``x0``, zeros, -1 and False (the start at rest), later calls carry them
+    on. ``G, W, D2, bad`` are work arrays. Step ``k = n`` is only the tolerance test of the final
     state. A step is one pass for the gradient (none for a diagonal quadratic
     without ``b``, whose gradient is fused into the update) and one for the
     update and the bookkeeping (two for ``d != 2``). The block stops when all
@@ -1168,6 +1168,14 @@ def _sweep_block(method, kind, s, v1, v2, fv, fg, xstar, use_grad, scale, thr2, 
     """
     d = X.shape[0]
     fused = kind == DIAGONAL_QUADRATIC and s[1] == 0.0
+    if k0 == 0:
+        for i in range(d):
+            for j in range(LANES):
+                X[i, j] = x0[i]
+                V[i, j] = 0.0
+        for j in range(LANES):
+            steps[j] = -1
+            dead[j] = False
     n_dead = 0
     for j in range(LANES):
         n_dead += dead[j]
@@ -1210,29 +1218,16 @@ def _sweep_block(method, kind, s, v1, v2, fv, fg, xstar, use_grad, scale, thr2, 
                     V[i, j] = 0.0 if abs(V[i, j]) < FLUSH_BELOW else V[i, j]
 
 
-def init_sweep_state(x0, n_blocks):
-    """The state of :func:`sweep_kernel` at step 0 for ``n_blocks`` blocks: ``X, V, steps, dead``.
-
-    ``X[b, :, j] = x0`` and ``V = 0`` (shape ``(n_blocks, d, LANES)``),
-    ``steps = -1`` and ``dead = False`` (shape ``(n_blocks, LANES)``).
-    """
-    d = x0.shape[0]
-    X = np.empty((n_blocks, d, LANES))
-    X[...] = np.asarray(x0, dtype=np.float64)[None, :, None]
-    return (X, np.zeros((n_blocks, d, LANES)), np.full((n_blocks, LANES), -1, dtype=np.int64),
-            np.zeros((n_blocks, LANES), dtype=np.bool_))
-
-
 @njit(cache=CACHE, parallel=True, error_model="numpy")
-def sweep_kernel(method, kind, s, v1, v2, fv, fg, xstar, use_grad, scale, thr2, lrs, moms, p0, p1, k0, k1, n,
+def sweep_kernel(method, kind, s, v1, v2, fv, fg, x0, xstar, use_grad, scale, thr2, lrs, moms, p0, p1, k0, k1, n,
                  X, V, steps, dead):
     """Steps ``k0 <= k < k1`` of PyTorch SGD for grid points ``p0 <= p < p1``, blocks of ``LANES`` in parallel.
 
     Grid point ``p`` has ``momentum = moms[p // len(lrs)]`` and ``lr = lrs[p % len(lrs)]``.
     The blocks are independent (``prange``); inside a block the lanes are the
     innermost loop, so the compiler vectorises the update across grid points.
-    The state is the caller's (from :func:`init_sweep_state`, which starts
-    every point at ``x0`` at rest): calls for consecutive step ranges covering
+    The state is the caller's (a call with ``k0 = 0`` starts every point at
+    ``x0`` at rest): calls for consecutive step ranges covering
     ``[0, n + 1)`` give exactly the bits of one call for ``[0, n + 1)``, so
     the caller can return to Python (and obey Ctrl-C) between them.
 
@@ -1243,6 +1238,7 @@ def sweep_kernel(method, kind, s, v1, v2, fv, fg, xstar, use_grad, scale, thr2, 
         Nesterov the iterate is PyTorch's parameter, the look-ahead point).
     kind, s, v1, v2, fv, fg
         The :class:`~heavyball._kinds.CompiledProblem`.
+    x0 : ndarray, shape (d,)
     xstar : ndarray, shape (d,)
         Minimiser; ignored when ``use_grad`` (then ``|grad L(x_k)|`` stands
         in for ``|x_k - x*|``).
@@ -1262,15 +1258,15 @@ def sweep_kernel(method, kind, s, v1, v2, fv, fg, xstar, use_grad, scale, thr2, 
         Steps ``k0 <= k < k1 <= n + 1`` are run; ``k = n`` is only the
         tolerance test of the final state.
     X, V : ndarray, shape (n_blocks, d, LANES)
-        Iterates and buffers, in and out; grid point ``p0 + b LANES + j`` is
+        Iterates and buffers, out (and in, unless ``k0 = 0``); grid point ``p0 + b LANES + j`` is
         column ``j`` of block ``b`` (``n_blocks = ceil((p1 - p0) / LANES)``;
         the lanes past ``p1`` repeat the last point). After step ``n``:
         final iterates (meaningless where ``dead``).
     steps : ndarray of int64, shape (n_blocks, LANES)
-        In and out: first ``k`` in ``0..n`` at which the (scaled) tolerance
+        Out (and in, unless ``k0 = 0``): first ``k`` in ``0..n`` at which the (scaled) tolerance
         test holds, -1 if none (yet).
     dead : ndarray of bool, shape (n_blocks, LANES)
-        In and out: True where a coordinate of ``x`` or of the buffer became
+        Out (and in, unless ``k0 = 0``): True where a coordinate of ``x`` or of the buffer became
         non-finite or exceeded :data:`DIVERGENCE_BOUND`; a block stops (in
         this call and the later ones) once all its points are dead.
 
@@ -1296,9 +1292,26 @@ def sweep_kernel(method, kind, s, v1, v2, fv, fg, xstar, use_grad, scale, thr2, 
             p = p0 + q0 + min(j, nl - 1)
             lr[j] = lrs[p % n_lr]
             mom[j] = moms[p // n_lr]
+        Xb = np.empty((d, LANES))  # local copies of the state: the compiler knows they alias nothing
+        Vb = np.empty((d, LANES))
         G = np.empty((d, LANES))
         W = np.empty((2, d))  # one point and its gradient, for user functions
         D2 = np.empty(LANES)
         bad = np.empty(LANES, dtype=np.bool_)
-        _sweep_block(method, kind, s, v1, v2, fv, fg, xstar, use_grad, scale, thr2, lr, mom, k0, k1, n,
-                     X[blk], V[blk], G, W, D2, bad, steps[blk], dead[blk])
+        st = np.empty(LANES, dtype=np.int64)
+        dd = np.empty(LANES, dtype=np.bool_)
+        if k0 > 0:
+            for j in range(LANES):
+                st[j] = steps[blk, j]
+                dd[j] = dead[blk, j]
+                for i in range(d):
+                    Xb[i, j] = X[blk, i, j]
+                    Vb[i, j] = V[blk, i, j]
+        _sweep_block(method, kind, s, v1, v2, fv, fg, x0, xstar, use_grad, scale, thr2, lr, mom, k0, k1, n,
+                     Xb, Vb, G, W, D2, bad, st, dd)
+        for j in range(LANES):
+            steps[blk, j] = st[j]
+            dead[blk, j] = dd[j]
+            for i in range(d):
+                X[blk, i, j] = Xb[i, j]
+                V[blk, i, j] = Vb[i, j]

@@ -652,17 +652,17 @@ def _block_rerun(cell, method, lr, mom, n):
     from . import kernels
 
     lanes, d, cp = kernels.LANES, cell.x0.shape[0], cell.cp
-    work = [np.empty((d, lanes)), np.empty((2, d)), np.empty(lanes), np.empty(lanes, np.bool_)]
+    work = [np.empty((d, lanes)) for _ in range(3)] + [np.empty((2, d)), np.empty(lanes), np.empty(lanes, np.bool_),
+                                                        np.empty(lanes, np.int64), np.empty(lanes, np.bool_)]
     xf = np.empty((len(lr), d))
     for b0 in range(0, len(lr), lanes):
         m = min(lanes, len(lr) - b0)
         lr_b, mom_b = np.full(lanes, lr[b0 + m - 1]), np.full(lanes, mom[b0 + m - 1])
         lr_b[:m], mom_b[:m] = lr[b0:b0 + m], mom[b0:b0 + m]
-        X, V, steps, dead = kernels.init_sweep_state(cell.x0, 1)
         kernels._sweep_block(kernels.SWEEP_METHODS[method], cp.kind, cp.scalars, cp.vec1, cp.vec2, None, None,
-                             cell.xstar, cell.use_grad, cell.scale, cell.thr2, lr_b, mom_b, 0, n + 1, n,
-                             X[0], V[0], *work, steps[0], dead[0])
-        xf[b0:b0 + m] = X[0][:, :m].T
+                             cell.x0, cell.xstar, cell.use_grad, cell.scale, cell.thr2, lr_b, mom_b, 0, n + 1, n,
+                             *work)
+        xf[b0:b0 + m] = work[0][:, :m].T
     return xf
 
 
@@ -752,10 +752,12 @@ def _numba_chunk(cp, method, x0, xstar, use_grad, scale, thr2, lrs, momenta, n, 
     for q0 in range(p0, p1, size):
         q1 = min(p1, q0 + size)
         m = q1 - q0
-        X, V, st, dd = kernels.init_sweep_state(x0, (m + lanes - 1) // lanes)
-        k_step = sweep_slice_steps(cp, X.shape[0] * lanes, n)
+        nb = (m + lanes - 1) // lanes
+        X, V = np.empty((nb, cp.dim, lanes)), np.empty((nb, cp.dim, lanes))
+        st, dd = np.empty((nb, lanes), np.int64), np.empty((nb, lanes), np.bool_)
+        k_step = sweep_slice_steps(cp, nb * lanes, n)
         for k0 in range(0, n + 1, k_step):  # a pending KeyboardInterrupt is raised between the calls
-            kern.sweep_kernel(code, *prob, xstar, use_grad, scale, thr2, lrs, momenta, q0, q1, k0,
+            kern.sweep_kernel(code, *prob, x0, xstar, use_grad, scale, thr2, lrs, momenta, q0, q1, k0,
                               min(n + 1, k0 + k_step), n, X, V, st, dd)
             if dd.all():
                 break

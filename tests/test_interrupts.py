@@ -195,7 +195,7 @@ def test_step_slices_stop_when_every_point_is_dead(monkeypatch):
     real = kernels.sweep_kernel
 
     def counting(*args):
-        calls.append(args[15:17])
+        calls.append(args[16:18])  # (k0, k1)
         return real(*args)
 
     run = lambda: hb.sweep(hb.Quadratic.diagonal([1.0, 4.0]), [5.0, 6.0], [0.0, 0.5], x0=[1.0, 1.0],  # noqa: E731
