@@ -6,7 +6,8 @@ Each case is timed with the library's slices (``_fast.SLICE_WORK``,
 ``sweep.SWEEP_SLICE_WORK``) and with one call for the whole run (the
 constants set huge), interleaved in the same process; the ratio is
 sliced / one call (target: within 1.03x, i.e. no measurable cost). Then a
-child process runs a long ``integrate``, ``optimize`` and ``sweep``, gets
+child process runs a long ``integrate``, ``optimize`` and two sweeps (a
+large grid; 16 points and ``n_steps = 3e9``, sliced over the steps), gets
 SIGINT one second in, and the time until it reports KeyboardInterrupt is
 printed (target: under 1 s).
 """
@@ -69,6 +70,11 @@ def cases():
            _set_sweep,
            lambda: hb.sweep(hb.Rosenbrock(), np.geomspace(1e-6, 1e-4, 64), np.linspace(0, 0.9, 64),
                             x0=[-1.2, 1.0], n_steps=ns, progress=False))
+    nt = 20_000_000 // SCALE  # one block of 32 points: sliced over the steps
+    yield (f"sweep, Rosenbrock, 4 x 8 grid, {nt:,} steps", nt + 1,
+           SWEEP.sweep_slice_steps(hb.Rosenbrock().compiled(), 32, nt), _set_sweep,
+           lambda: hb.sweep(hb.Rosenbrock(), np.geomspace(1e-6, 1e-5, 8), np.linspace(0, 0.5, 4),
+                            x0=[-1.2, 1.0], n_steps=nt, progress=False))
 
 
 CHILD = """
@@ -83,6 +89,8 @@ runs = {
                                       record_every=10**12),
     "sweep": lambda n: hb.sweep(hb.Rosenbrock(), np.geomspace(1e-7, 1e-6, 400), np.linspace(0, 0.5, 50),
                                 x0=[-1.2, 1.0], n_steps=n // 10**5, progress=False),
+    "sweep, 16 points, 3e9 steps": lambda n: hb.sweep(hb.Rosenbrock(), np.geomspace(1e-6, 1e-5, 8), [0.0, 0.5],
+                                                      x0=[-1.2, 1.0], n_steps=min(n, 3 * 10**9), progress=False),
 }
 for name, run in runs.items():
     run(10**6)
@@ -98,12 +106,12 @@ def latencies():
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     proc = subprocess.Popen([sys.executable, "-c", CHILD], stdout=subprocess.PIPE, text=True, env=env)
     out = {}
-    for name in ("integrate", "optimize", "sweep"):
-        assert proc.stdout.readline().split() == ["start", name]
+    for name in ("integrate", "optimize", "sweep", "sweep, 16 points, 3e9 steps"):
+        assert proc.stdout.readline().split() == ["start", *name.split()]
         time.sleep(1.0)
         sent = time.perf_counter()
         proc.send_signal(signal.SIGINT)
-        assert proc.stdout.readline().split() == ["interrupted", name]
+        assert proc.stdout.readline().split() == ["interrupted", *name.split()]
         out[name] = time.perf_counter() - sent
     proc.wait()
     return out

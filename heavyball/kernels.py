@@ -1149,44 +1149,54 @@ def _sweep_cell(method, i, j, fused, li, xsi, X, V, G, use_grad, scale, lr, mom,
 
 
 @njit(**HOT)
-def _sweep_block(method, kind, s, v1, v2, fv, fg, x0, xstar, use_grad, scale, thr2, lr, mom, n,
+def _sweep_block(method, kind, s, v1, v2, fv, fg, x0, xstar, use_grad, scale, thr2, lr, mom, k0, k1, n,
                  X, V, G, W, D2, bad, steps, dead):
-    """Advance one block of ``LANES`` grid points: fills ``steps``, ``dead``; final states in ``X``.
+    """Advance one block of ``LANES`` grid points over steps ``k0 <= k < k1`` (``k1 <= n + 1``).
 
-    ``X, V, G`` of shape ``(d, LANES)`` and ``D2, bad`` of shape ``(LANES,)``
-    are work arrays (column ``j`` is grid point ``j`` of the block). A step
-    is one pass for the gradient (none for a diagonal quadratic without
-    ``b``, whose gradient is fused into the update) and one for the update
-    and the bookkeeping (two for ``d != 2``). The block stops when all its
-    points are dead.
+    The state is the caller's: ``X, V`` of shape ``(d, LANES)`` (column ``j``
+    is grid point ``j`` of the block: its iterate and its buffer), ``steps``
+    and ``dead`` of shape ``(LANES,)``; at ``k0 = 0`` the block sets them to
+    ``x0``, zeros, -1 and False (the start at rest), later calls carry them
+    on. ``G, W, D2, bad`` are work arrays. Step ``k = n`` is only the tolerance test of the final
+    state. A step is one pass for the gradient (none for a diagonal quadratic
+    without ``b``, whose gradient is fused into the update) and one for the
+    update and the bookkeeping (two for ``d != 2``). The block stops when all
+    its points are dead. The flush to zero runs after every
+    :data:`FLUSH_EVERY`-th step of the global index ``k``, so running
+    ``[0, n + 1)`` in any number of consecutive pieces gives the same bits as
+    one call.
     """
-    d = x0.shape[0]
+    d = X.shape[0]
     fused = kind == DIAGONAL_QUADRATIC and s[1] == 0.0
-    for i in range(d):
+    if k0 == 0:
+        for i in range(d):
+            for j in range(LANES):
+                X[i, j] = x0[i]
+                V[i, j] = 0.0
         for j in range(LANES):
-            X[i, j] = x0[i]
-            V[i, j] = 0.0
-    for j in range(LANES):
-        steps[j] = -1
-        dead[j] = False
+            steps[j] = -1
+            dead[j] = False
     n_dead = 0
-    for k in range(n + 1):
+    for j in range(LANES):
+        n_dead += dead[j]
+    if n_dead == LANES:
+        return
+    for k in range(k0, k1):
         if not fused:
             grad_block(kind, s, v1, v2, fv, fg, X, G, W)
         if k == n:  # only the tolerance test, on the final state
-            if n_dead < LANES:
+            for j in range(LANES):
+                D2[j] = 0.0
+            for i in range(d):
+                xsi = 0.0 if use_grad else xstar[i]
+                li = v1[i] if fused else 0.0
                 for j in range(LANES):
-                    D2[j] = 0.0
-                for i in range(d):
-                    xsi = 0.0 if use_grad else xstar[i]
-                    li = v1[i] if fused else 0.0
-                    for j in range(LANES):
-                        gij = li * X[i, j] if fused else G[i, j]
-                        e = max(abs(gij if use_grad else X[i, j] - xsi) * scale, DISTANCE_FLOOR)
-                        D2[j] += e * e
-                for j in range(LANES):
-                    hit = (steps[j] < 0) & (not dead[j]) & (D2[j] <= thr2)
-                    steps[j] = n if hit else steps[j]
+                    gij = li * X[i, j] if fused else G[i, j]
+                    e = max(abs(gij if use_grad else X[i, j] - xsi) * scale, DISTANCE_FLOOR)
+                    D2[j] += e * e
+            for j in range(LANES):
+                hit = (steps[j] < 0) & (not dead[j]) & (D2[j] <= thr2)
+                steps[j] = n if hit else steps[j]
             break
         if d == 2:
             n_dead = _sweep_step_2d(method, fused, v1, X, V, G, xstar, use_grad, scale, lr, mom,
@@ -1209,13 +1219,17 @@ def _sweep_block(method, kind, s, v1, v2, fv, fg, x0, xstar, use_grad, scale, th
 
 
 @njit(cache=CACHE, parallel=True, error_model="numpy")
-def sweep_kernel(method, kind, s, v1, v2, fv, fg, x0, xstar, use_grad, scale, thr2, lrs, moms, p0, p1, n,
-                 steps, dead, xf):
-    """PyTorch SGD from ``x0`` at rest for grid points ``p0 <= p < p1``, blocks of ``LANES`` in parallel.
+def sweep_kernel(method, kind, s, v1, v2, fv, fg, x0, xstar, use_grad, scale, thr2, lrs, moms, p0, p1, k0, k1, n,
+                 X, V, steps, dead):
+    """Steps ``k0 <= k < k1`` of PyTorch SGD for grid points ``p0 <= p < p1``, blocks of ``LANES`` in parallel.
 
     Grid point ``p`` has ``momentum = moms[p // len(lrs)]`` and ``lr = lrs[p % len(lrs)]``.
     The blocks are independent (``prange``); inside a block the lanes are the
     innermost loop, so the compiler vectorises the update across grid points.
+    The state is the caller's (a call with ``k0 = 0`` starts every point at
+    ``x0`` at rest): calls for consecutive step ranges covering
+    ``[0, n + 1)`` give exactly the bits of one call for ``[0, n + 1)``, so
+    the caller can return to Python (and obey Ctrl-C) between them.
 
     Parameters
     ----------
@@ -1239,20 +1253,26 @@ def sweep_kernel(method, kind, s, v1, v2, fv, fg, x0, xstar, use_grad, scale, th
         far below the rounding of ``thr2``, and keeps the squares of
         vanishing coordinates out of the subnormal range (20x slower).
     lrs, moms : ndarray
-    p0, p1, n : int
-    steps : ndarray of int64, shape (p1 - p0,)
-        First ``k`` in ``0..n`` at which the (scaled) tolerance test holds,
-        -1 if none.
-    dead : ndarray of bool, shape (p1 - p0,)
-        True where a coordinate of ``x`` or of the buffer became non-finite or
-        exceeded :data:`DIVERGENCE_BOUND`; the block stops once all its points
-        are dead.
-    xf : ndarray, shape (p1 - p0, d)
-        Final iterates (meaningless where ``dead``).
+    p0, p1 : int
+    k0, k1, n : int
+        Steps ``k0 <= k < k1 <= n + 1`` are run; ``k = n`` is only the
+        tolerance test of the final state.
+    X, V : ndarray, shape (n_blocks, d, LANES)
+        Iterates and buffers, out (and in, unless ``k0 = 0``); grid point ``p0 + b LANES + j`` is
+        column ``j`` of block ``b`` (``n_blocks = ceil((p1 - p0) / LANES)``;
+        the lanes past ``p1`` repeat the last point). After step ``n``:
+        final iterates (meaningless where ``dead``).
+    steps : ndarray of int64, shape (n_blocks, LANES)
+        Out (and in, unless ``k0 = 0``): first ``k`` in ``0..n`` at which the (scaled) tolerance
+        test holds, -1 if none (yet).
+    dead : ndarray of bool, shape (n_blocks, LANES)
+        Out (and in, unless ``k0 = 0``): True where a coordinate of ``x`` or of the buffer became
+        non-finite or exceeded :data:`DIVERGENCE_BOUND`; a block stops (in
+        this call and the later ones) once all its points are dead.
 
     Notes
     -----
-    After every :data:`FLUSH_EVERY`-th step, coordinates of ``x`` and of the
+    After every :data:`FLUSH_EVERY`-th step (of the global index ``k``), coordinates of ``x`` and of the
     buffer below :data:`FLUSH_BELOW` in magnitude are set to zero: a
     trajectory that converges onto ``x* = 0`` would otherwise spend its
     remaining steps on subnormal numbers, each about 20 times slower than a
@@ -1261,7 +1281,7 @@ def sweep_kernel(method, kind, s, v1, v2, fv, fg, x0, xstar, use_grad, scale, th
     """
     n_pts = p1 - p0
     n_lr = lrs.shape[0]
-    d = x0.shape[0]
+    d = X.shape[1]
     n_blocks = (n_pts + LANES - 1) // LANES
     for blk in prange(n_blocks):
         q0 = blk * LANES
@@ -1272,18 +1292,26 @@ def sweep_kernel(method, kind, s, v1, v2, fv, fg, x0, xstar, use_grad, scale, th
             p = p0 + q0 + min(j, nl - 1)
             lr[j] = lrs[p % n_lr]
             mom[j] = moms[p // n_lr]
-        X = np.empty((d, LANES))
-        V = np.empty((d, LANES))
+        Xb = np.empty((d, LANES))  # local copies of the state: the compiler knows they alias nothing
+        Vb = np.empty((d, LANES))
         G = np.empty((d, LANES))
         W = np.empty((2, d))  # one point and its gradient, for user functions
         D2 = np.empty(LANES)
         bad = np.empty(LANES, dtype=np.bool_)
         st = np.empty(LANES, dtype=np.int64)
         dd = np.empty(LANES, dtype=np.bool_)
-        _sweep_block(method, kind, s, v1, v2, fv, fg, x0, xstar, use_grad, scale, thr2, lr, mom, n,
-                     X, V, G, W, D2, bad, st, dd)
-        for j in range(nl):
-            steps[q0 + j] = st[j]
-            dead[q0 + j] = dd[j]
+        if k0 > 0:
+            for j in range(LANES):
+                st[j] = steps[blk, j]
+                dd[j] = dead[blk, j]
+                for i in range(d):
+                    Xb[i, j] = X[blk, i, j]
+                    Vb[i, j] = V[blk, i, j]
+        _sweep_block(method, kind, s, v1, v2, fv, fg, x0, xstar, use_grad, scale, thr2, lr, mom, k0, k1, n,
+                     Xb, Vb, G, W, D2, bad, st, dd)
+        for j in range(LANES):
+            steps[blk, j] = st[j]
+            dead[blk, j] = dd[j]
             for i in range(d):
-                xf[q0 + j, i] = X[i, j]
+                X[blk, i, j] = Xb[i, j]
+                V[blk, i, j] = Vb[i, j]

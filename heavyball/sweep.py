@@ -660,7 +660,8 @@ def _block_rerun(cell, method, lr, mom, n):
         lr_b, mom_b = np.full(lanes, lr[b0 + m - 1]), np.full(lanes, mom[b0 + m - 1])
         lr_b[:m], mom_b[:m] = lr[b0:b0 + m], mom[b0:b0 + m]
         kernels._sweep_block(kernels.SWEEP_METHODS[method], cp.kind, cp.scalars, cp.vec1, cp.vec2, None, None,
-                             cell.x0, cell.xstar, cell.use_grad, cell.scale, cell.thr2, lr_b, mom_b, n, *work)
+                             cell.x0, cell.xstar, cell.use_grad, cell.scale, cell.thr2, lr_b, mom_b, 0, n + 1, n,
+                             *work)
         xf[b0:b0 + m] = work[0][:, :m].T
     return xf
 
@@ -696,35 +697,74 @@ def _bar(total, show):
 
 #: Work (grid points x steps x dimension, x dim^2 for a dense quadratic) of one
 #: call of the compiled sweep kernel: between calls Python runs, so Ctrl-C
-#: (SIGINT) is obeyed within about 0.1-0.5 s. A call takes at least one block of
-#: ``kernels.LANES`` points per Numba thread, whatever ``n_steps``. The grid
-#: points are independent, so the slicing changes no result.
+#: (SIGINT) is obeyed within about 0.1-0.5 s. A call takes whole blocks of
+#: ``kernels.LANES`` points per Numba thread and as many steps as fit (at
+#: least one). The grid points are independent and the kernel carries each
+#: point's state from one step range to the next, so the slicing changes no
+#: result.
 SWEEP_SLICE_WORK = 1 << 27
 
 
 def sweep_slice_points(cp, n, threads):
     """Grid points per compiled call: about :data:`SWEEP_SLICE_WORK`, whole blocks for every thread."""
-    from .kernels import DENSE_QUADRATIC, LANES
+    from .kernels import LANES
 
-    per_step = cp.dim * cp.dim if cp.kind == DENSE_QUADRATIC else cp.dim
     unit = LANES * max(1, threads)
-    return max(1, SWEEP_SLICE_WORK // max(1, (n + 1) * per_step * unit)) * unit
+    return max(1, SWEEP_SLICE_WORK // max(1, (n + 1) * _work_per_step(cp) * unit)) * unit
+
+
+def sweep_slice_steps(cp, n_points, n):
+    """Steps per compiled call for ``n_points`` points: about :data:`SWEEP_SLICE_WORK`, at least 1.
+
+    Counts the step ``n`` (the final tolerance test), so ``[0, n + 1)`` is
+    the whole run.
+    """
+    return int(min(n + 1, max(1, SWEEP_SLICE_WORK // max(1, n_points * _work_per_step(cp)))))
+
+
+def _work_per_step(cp):
+    from .kernels import DENSE_QUADRATIC
+
+    return cp.dim * cp.dim if cp.kind == DENSE_QUADRATIC else cp.dim
 
 
 def _numba_chunk(cp, method, x0, xstar, use_grad, scale, thr2, lrs, momenta, n, p0, p1, steps, dead):
+    """Run points ``p0:p1`` with the compiled kernel, in slices of points and of steps; returns final iterates.
+
+    Each call of :func:`heavyball.kernels.sweep_kernel` does about
+    :data:`SWEEP_SLICE_WORK` (points from :func:`sweep_slice_points`, steps
+    from :func:`sweep_slice_steps`); the state of the points (iterates,
+    buffers, steps to tolerance, dead flags) lives here between the calls,
+    where a pending ``KeyboardInterrupt`` is raised. Writes ``steps`` and
+    ``dead`` (length ``p1 - p0``). A slice of points whose points are all
+    dead stops early. The result is bit for bit that of one call.
+    """
     import numba
 
     from . import _compiled, kernels
 
+    lanes = kernels.LANES
     xf = np.empty((p1 - p0, cp.dim))
     kern = _compiled.kernels_for(cp, x0, (p1 - p0) * n)
     prob = _compiled.problem_args(cp)
+    code = kernels.SWEEP_METHODS[method]
     size = sweep_slice_points(cp, n, numba.get_num_threads())
-    for q0 in range(p0, p1, size):  # slices: a pending KeyboardInterrupt is raised between them
+    for q0 in range(p0, p1, size):
         q1 = min(p1, q0 + size)
+        m = q1 - q0
+        nb = (m + lanes - 1) // lanes
+        X, V = np.empty((nb, cp.dim, lanes)), np.empty((nb, cp.dim, lanes))
+        st, dd = np.empty((nb, lanes), np.int64), np.empty((nb, lanes), np.bool_)
+        k_step = sweep_slice_steps(cp, nb * lanes, n)
+        for k0 in range(0, n + 1, k_step):  # a pending KeyboardInterrupt is raised between the calls
+            kern.sweep_kernel(code, *prob, x0, xstar, use_grad, scale, thr2, lrs, momenta, q0, q1, k0,
+                              min(n + 1, k0 + k_step), n, X, V, st, dd)
+            if dd.all():
+                break
         a, b = q0 - p0, q1 - p0
-        kern.sweep_kernel(kernels.SWEEP_METHODS[method], *prob, x0, xstar, use_grad, scale, thr2, lrs, momenta,
-                          q0, q1, n, steps[a:b], dead[a:b], xf[a:b])
+        steps[a:b] = st.reshape(-1)[:m]
+        dead[a:b] = dd.reshape(-1)[:m]
+        xf[a:b] = X.transpose(0, 2, 1).reshape(-1, cp.dim)[:m]
     return xf
 
 

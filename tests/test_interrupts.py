@@ -15,6 +15,7 @@ import textwrap
 import threading
 import time
 
+import numba
 import numpy as np
 import pytest
 
@@ -122,6 +123,93 @@ def test_sliced_sweep_equals_unsliced(monkeypatch):
         assert np.array_equal(getattr(part, name), getattr(whole, name), equal_nan=True), name
 
 
+@numba.njit
+def _user_value(x):
+    q = x[0] * x[0] - 1.0
+    return q * q + 5.0 * (x[1] * x[1])
+
+
+@numba.njit
+def _user_grad(x, out):
+    out[0] = 4.0 * x[0] * (x[0] * x[0] - 1.0)
+    out[1] = 10.0 * x[1]
+
+
+def step_slicing_cases():
+    """``name -> (problem, x0, lrs, momenta, n_steps)``: each path of the compiled sweep kernel.
+
+    Rosenbrock and a user problem (function pointers) take the 2-D path with
+    a gradient pass; the 2-D and 3-D/50-D diagonal quadratics the fused
+    update (2-D and n-D), the dense quadratic the n-D path with a gradient
+    pass. Their grids hold diverging points (the double well's, the
+    quadratics' large ``lr``) and points that reach the float floor (the
+    flush to zero, and the re-run for the rate before it).
+    """
+    lrs = np.geomspace(0.01, 0.9, 11)
+    moms = [0.0, 0.5, 0.9]
+    dense = hb.Quadratic([[2.0, 1.0, 0.0], [1.0, 3.0, 0.5], [0.0, 0.5, 1.0]])
+    return {
+        "rosenbrock": (hb.Rosenbrock(), [-1.2, 1.0], np.geomspace(1e-4, 1e-2, 37), [0.0, 0.5, 0.9, 0.99], 200),
+        "quadratic_2d": (hb.Quadratic.diagonal([1.0, 4.0]), [1.0, 1.0], lrs, moms, 3000),
+        "diagonal_3d": (hb.Quadratic.diagonal([1.0, 4.0, 9.0]), [1.0, -1.0, 0.5], lrs / 5, moms, 700),
+        "diagonal_50d": (hb.Quadratic.diagonal(np.linspace(1.0, 10.0, 50)), np.linspace(-1.0, 1.0, 50), lrs / 5,
+                         moms, 300),
+        "dense": (dense, [1.0, 1.0, 1.0], lrs, moms, 400),
+        "double_well": (hb.DoubleWell(), [0.5, 0.5], lrs / 2, moms, 150),
+        "user": (hb.CustomProblem(2, _user_value, _user_grad, name="user well"), [0.5, 0.5], lrs / 3, moms, 150),
+    }
+
+
+def _sweep_case(case, method):
+    problem, x0, lrs, moms, n = step_slicing_cases()[case]
+    return hb.sweep(problem, lrs, moms, x0=x0, n_steps=n, method=method, progress=False)
+
+
+@pytest.mark.parametrize("case", sorted(step_slicing_cases()))
+@pytest.mark.parametrize("method", ["gd", "heavy_ball", "nesterov"])
+def test_step_sliced_sweep_equals_unsliced(monkeypatch, case, method):
+    """Slices of 1, 5, 16 and 17 steps (the flush runs every 16th) give the bits of one kernel call."""
+    problem = step_slicing_cases()[case][0]
+    cp = problem.compiled()
+    per_step = cp.dim * cp.dim if cp.kind == kernels.DENSE_QUADRATIC else cp.dim
+    unit = kernels.LANES * numba.get_num_threads()
+    monkeypatch.setattr(SWEEP_MODULE, "SWEEP_SLICE_WORK", 1 << 60)
+    whole = _sweep_case(case, method)
+    assert whole.backend == "numba"
+    if case in ("quadratic_2d", "dense") or (case == "double_well" and method != "gd"):
+        assert whole.diverged.any() and not whole.diverged.all()
+    if case == "quadratic_2d":
+        assert (whole.final_loss == 0.0).any()  # the floor, and the rate before it
+    for k in (1, 5, 16, 17):
+        monkeypatch.setattr(SWEEP_MODULE, "SWEEP_SLICE_WORK", k * per_step * unit)
+        assert SWEEP_MODULE.sweep_slice_points(cp, 100, numba.get_num_threads()) == unit
+        assert SWEEP_MODULE.sweep_slice_steps(cp, unit, 100) == k
+        part = _sweep_case(case, method)
+        for name in ("steps_to_tol", "diverged", "final_loss", "rate"):
+            assert np.array_equal(getattr(part, name), getattr(whole, name), equal_nan=True), (name, k)
+
+
+def test_step_slices_stop_when_every_point_is_dead(monkeypatch):
+    """A slice of points that all diverged stops calling the kernel (and the result is unchanged)."""
+    calls = []
+    real = kernels.sweep_kernel
+
+    def counting(*args):
+        calls.append(args[16:18])  # (k0, k1)
+        return real(*args)
+
+    run = lambda: hb.sweep(hb.Quadratic.diagonal([1.0, 4.0]), [5.0, 6.0], [0.0, 0.5], x0=[1.0, 1.0],  # noqa: E731
+                           n_steps=1000, progress=False)
+    whole = run()
+    assert whole.diverged.all()
+    monkeypatch.setattr(SWEEP_MODULE, "SWEEP_SLICE_WORK", 2 * 10 * kernels.LANES)  # 10 steps of one block
+    monkeypatch.setattr(kernels, "sweep_kernel", counting)
+    part = run()
+    assert calls[0] == (0, 10) and len(calls) < 30  # not the 101 calls of 1001 steps
+    for name in ("steps_to_tol", "diverged", "final_loss", "rate"):
+        assert np.array_equal(getattr(part, name), getattr(whole, name), equal_nan=True), name
+
+
 # ---------------------------------------------------------------------------
 # a real SIGINT at a real process
 # ---------------------------------------------------------------------------
@@ -139,6 +227,9 @@ CHILD = textwrap.dedent("""
                                           record_every=10**12),
         "sweep": lambda n: hb.sweep(hb.Rosenbrock(), np.geomspace(1e-7, 1e-6, 400), np.linspace(0, 0.5, 50),
                                     x0=[-1.2, 1.0], n_steps=n // 10**5, progress=False),
+        # a small grid and many steps: one block per thread, sliced over the steps
+        "sweep_steps": lambda n: hb.sweep(hb.Rosenbrock(), np.geomspace(1e-6, 1e-5, 8), [0.0, 0.5],
+                                          x0=[-1.2, 1.0], n_steps=min(n, 3 * 10**9), progress=False),
     }
     for name, run in runs.items():
         run(10**6)  # compile (or load the cache) before the clock starts
@@ -174,7 +265,7 @@ def test_sigint_stops_long_compiled_runs_promptly(tmp_path):
     lines = _lines(proc)
     latencies = {}
     try:
-        for name in ("integrate", "optimize", "sweep"):
+        for name in ("integrate", "optimize", "sweep", "sweep_steps"):
             assert lines.get(timeout=60) == ["start", name]
             time.sleep(1.0)
             sent = time.perf_counter()
@@ -186,6 +277,7 @@ def test_sigint_stops_long_compiled_runs_promptly(tmp_path):
     finally:
         proc.kill()
         proc.wait()
+    print("SIGINT latencies (s):", latencies)
     assert all(t < 2.0 for t in latencies.values()), latencies
 
 
