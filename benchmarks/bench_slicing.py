@@ -52,17 +52,17 @@ def cases():
     rosen = hb.DampedParticle(hb.Rosenbrock(), 1.0, 0.1)
     n2 = 50_000_000 // SCALE
     yield (f"integrate, Rosenbrock, {n2:,} steps, record_every=1000", n2, _fast.slice_steps(
-        hb.Rosenbrock().compiled(), 2), _set_fast,
+        hb.Rosenbrock().compiled()), _set_fast,
         lambda: hb.integrate(rosen, [-1.2, 1.0], method="symplectic_euler", step=1e-4, n_steps=n2,
                              record_every=1000))
     d, nd = 1000, 200_000 // SCALE
     quad = hb.DampedParticle(hb.Quadratic.diagonal(np.linspace(0.01, 1.0, d)), 1.0, 0.05)
     yield (f"integrate, diagonal quadratic d = {d}, {nd:,} steps, record_every=100", nd,
-           _fast.slice_steps(quad.problem.compiled(), d), _set_fast,
+           _fast.slice_steps(quad.problem.compiled()), _set_fast,
            lambda: hb.integrate(quad, np.ones(d), method="nesterov", step=0.5, n_steps=nd, record_every=100))
     no = 20_000_000 // SCALE
     yield (f"optimize, Rosenbrock, SGD, {no:,} steps, record_every=1000", no,
-           _fast.slice_steps(hb.Rosenbrock().compiled(), 2), _set_fast,
+           _fast.slice_steps(hb.Rosenbrock().compiled()), _set_fast,
            lambda: hb.optimize(hb.Rosenbrock(), hb.SGD(1e-4, 0.9), [-1.2, 1.0], n_steps=no, record_every=1000))
     ns = 100_000 // SCALE
     yield (f"sweep, Rosenbrock, 64 x 64 grid, {ns:,} steps", 4096,

@@ -73,12 +73,16 @@ SLICE_WORK = 1 << 24
 MIN_SLICE_STEPS = 64
 
 
-def slice_steps(cp, dim):
-    """Steps per compiled call for a problem of dimension ``dim``."""
+def work_per_step(cp):
+    """Work of one step of one point: ``dim`` coordinates, ``dim^2`` for a dense quadratic."""
     from . import kernels
 
-    per_step = dim * dim if cp.kind == kernels.DENSE_QUADRATIC else dim
-    return max(MIN_SLICE_STEPS, SLICE_WORK // max(per_step, 1), 1)
+    return cp.dim * cp.dim if cp.kind == kernels.DENSE_QUADRATIC else cp.dim
+
+
+def slice_steps(cp):
+    """Steps per compiled call of ``integrate``/``optimize`` for the compiled problem ``cp``."""
+    return max(MIN_SLICE_STEPS, SLICE_WORK // max(work_per_step(cp), 1), 1)
 
 
 def integrate_compiled(system, method, x, v, h, n, t0, gammas, tol, every):
@@ -116,7 +120,7 @@ def integrate_compiled(system, method, x, v, h, n, t0, gammas, tol, every):
         return kern.integrate_kernel(kernels.SCHEMES[method], *prob, x, v, g, y, h, system.mass, gk, t0, steps,
                                      -1.0 if tol is None else tol, rec_every, *out)
 
-    run = _IntegrateSlices(call, n, every, slice_steps(cp, d), (ts, xs, vs, ls))
+    run = _IntegrateSlices(call, n, every, slice_steps(cp), (ts, xs, vs, ls))
     status, count, k = run.run(x, v)
     step_of = lambda j: k if j == count - 1 else j * every  # noqa: E731 (record j -> step)
     steps = np.arange(count, dtype=np.float64) * every
@@ -245,13 +249,14 @@ def optimize_compiled(problem, optimizer, x, n, lrs, moms, restart, sigma, seed,
     tol_value = -1.0 if tol is None else tol
     rng = np.random.default_rng(seed) if sigma > 0 else None
     rows = max(1, min(NOISE_CHUNK_ROWS, NOISE_CHUNK_NUMBERS // d, n))
-    cap = slice_steps(cp, d)  # steps per call, so that Ctrl-C is obeyed between calls
+    cap = slice_steps(cp)  # steps per call, so that Ctrl-C is obeyed between calls
+    kern, prob = _compiled.kernels_for(cp, x), _compiled.problem_args(cp)  # once, not per slice
     status, k = 0, 0
     while True:
         k1 = min(n, k + cap) if rng is None else min(n, k + rows, k + cap)
         noise = _empty(0, d) if rng is None else rng.standard_normal((k1 - k, d))
-        status, k = _compiled.kernels_for(cp, x).optimize_kernel(
-            code, *_compiled.problem_args(cp), x, buf, state, flags, hyper, lr_arr,
+        status, k = kern.optimize_kernel(
+            code, *prob, x, buf, state, flags, hyper, lr_arr,
             mom_arr, 0 if restart is None else restart, noise, k, k1, n, tol_value, every,
             ks, xs, vs, ls, g, xn, bn)
         if status != 0 or k >= n:

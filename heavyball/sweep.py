@@ -710,7 +710,7 @@ def sweep_slice_points(cp, n, threads):
     from .kernels import LANES
 
     unit = LANES * max(1, threads)
-    return max(1, SWEEP_SLICE_WORK // max(1, (n + 1) * _work_per_step(cp) * unit)) * unit
+    return max(1, SWEEP_SLICE_WORK // max(1, (n + 1) * _fast.work_per_step(cp) * unit)) * unit
 
 
 def sweep_slice_steps(cp, n_points, n):
@@ -719,13 +719,7 @@ def sweep_slice_steps(cp, n_points, n):
     Counts the step ``n`` (the final tolerance test), so ``[0, n + 1)`` is
     the whole run.
     """
-    return int(min(n + 1, max(1, SWEEP_SLICE_WORK // max(1, n_points * _work_per_step(cp)))))
-
-
-def _work_per_step(cp):
-    from .kernels import DENSE_QUADRATIC
-
-    return cp.dim * cp.dim if cp.kind == DENSE_QUADRATIC else cp.dim
+    return int(min(n + 1, max(1, SWEEP_SLICE_WORK // max(1, n_points * _fast.work_per_step(cp)))))
 
 
 def _numba_chunk(cp, method, x0, xstar, use_grad, scale, thr2, lrs, momenta, n, p0, p1, steps, dead):

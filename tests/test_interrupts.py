@@ -22,6 +22,8 @@ import pytest
 import heavyball as hb
 from heavyball import _fast, kernels
 
+from .test_compiled_problem import well_grad, well_value
+
 SWEEP_MODULE = sys.modules["heavyball.sweep"]
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -123,18 +125,6 @@ def test_sliced_sweep_equals_unsliced(monkeypatch):
         assert np.array_equal(getattr(part, name), getattr(whole, name), equal_nan=True), name
 
 
-@numba.njit
-def _user_value(x):
-    q = x[0] * x[0] - 1.0
-    return q * q + 5.0 * (x[1] * x[1])
-
-
-@numba.njit
-def _user_grad(x, out):
-    out[0] = 4.0 * x[0] * (x[0] * x[0] - 1.0)
-    out[1] = 10.0 * x[1]
-
-
 def step_slicing_cases():
     """``name -> (problem, x0, lrs, momenta, n_steps)``: each path of the compiled sweep kernel.
 
@@ -156,7 +146,7 @@ def step_slicing_cases():
                          moms, 300),
         "dense": (dense, [1.0, 1.0, 1.0], lrs, moms, 400),
         "double_well": (hb.DoubleWell(), [0.5, 0.5], lrs / 2, moms, 150),
-        "user": (hb.CustomProblem(2, _user_value, _user_grad, name="user well"), [0.5, 0.5], lrs / 3, moms, 150),
+        "user": (hb.CustomProblem(2, well_value, well_grad, name="user well"), [0.5, 0.5], lrs / 3, moms, 150),
     }
 
 
