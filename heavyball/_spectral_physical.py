@@ -83,15 +83,15 @@ def physical_iteration_matrix(H, mass, friction, step, method):
     -----
     With ``beta = 1 - h gamma/m`` and ``A = (h^2/m) H``:
 
-    ==============================  ==================================================  ==========================
-    method                          ``M``                                               det per mode
-    ==============================  ==================================================  ==========================
-    ``symplectic_euler``            ``[[I - A, h beta I], [-(h/m) H, beta I]]``         ``beta``
-    ``conformal_symplectic_euler``  same with ``beta = exp(-h gamma/m)``                ``exp(-h gamma/m)``
+    ==============================  ===========================================================  ===========================
+    method                          ``M``                                                        det per mode
+    ==============================  ===========================================================  ===========================
+    ``symplectic_euler``            ``[[I - A, h beta I], [-(h/m) H, beta I]]``                  ``beta``
+    ``conformal_symplectic_euler``  same with ``beta = exp(-h gamma/m)``                         ``exp(-h gamma/m)``
     ``implicit_friction_euler``     same with ``beta = m/(m + gamma h)`` and ``A`` scaled by it  ``m/(m + gamma h)``
-    ``nesterov``                    ``[[I - A, h beta (I - A)], [-(h/m) H, beta (I - A)]]``  ``beta (1 - h^2 lambda/m)``
-    ``explicit_euler``              ``[[I, h I], [-(h/m) H, beta I]]``                  ``beta + h^2 lambda/m``
-    ==============================  ==================================================  ==========================
+    ``nesterov``                    ``[[I - A, h beta (I - A)], [-(h/m) H, beta (I - A)]]``      ``beta (1 - h^2 lambda/m)``
+    ``explicit_euler``              ``[[I, h I], [-(h/m) H, beta I]]``                           ``beta + h^2 lambda/m``
+    ==============================  ===========================================================  ===========================
 
     Explicit Euler without friction has determinant ``1 + h^2 lambda/m > 1``
     per mode, so it diverges for every step.

@@ -82,7 +82,13 @@ def regime(eigenvalue, lr, momentum, *, codes=False):
     cos(k theta + phi)``) or alternates sign every step. For ``beta < 0``
     the roots are real with opposite signs and the label describes the
     dominant root, i.e. the long-run behaviour. A double root (the boundary
-    between monotone and oscillating) counts as monotone.
+    between monotone and oscillating) counts as monotone. The regimes are
+    those of Goh's map of momentum [1]_.
+
+    References
+    ----------
+    .. [1] G. Goh, "Why Momentum Really Works", Distill, 2017.
+       https://distill.pub/2017/momentum/
 
     Examples
     --------
@@ -206,7 +212,8 @@ def regime_boundaries(num=201):
     first two curves (double roots ``+sqrt beta`` and ``-sqrt beta``); it has
     the root ``-1`` where ``1 + (1 + beta - a) + beta = 0``, i.e.
     ``a = 2 + 2 beta``, and the root ``1`` where ``a = 0``. The ``beta``
-    samples are ``linspace(0, 1, num)`` or ``linspace(-1, 1, num)``.
+    samples are ``linspace(0, 1, num)`` or ``linspace(-1, 1, num)``. The
+    plane and the curves are those of Goh [1]_.
 
     References
     ----------
@@ -259,7 +266,12 @@ def convergence_region(lr_lambda, momentum):
     The Schur-Cohn (Jury) conditions for both roots of
     ``s^2 - T s + D`` inside the unit disc are ``|D| < 1`` and
     ``|T| < 1 + D``; with ``T = 1 + beta - a``, ``D = beta`` they read
-    ``|beta| < 1`` and ``0 < a < 2 + 2 beta``.
+    ``|beta| < 1`` and ``0 < a < 2 + 2 beta`` [1]_.
+
+    References
+    ----------
+    .. [1] E. I. Jury, "Theory and Application of the z-Transform Method",
+       Wiley, 1964.
 
     Examples
     --------

@@ -656,7 +656,7 @@ def detect_cycle(trajectory, tol=1e-9, *, max_period=None, repeats=2):
     -----
     Periods are tried in increasing order, so a cycle of period ``p`` is not
     reported as ``2p``. The example is the one-dimensional function of
-    Lessard, Recht and Packard on which heavy ball with Polyak's tuning for
+    Lessard, Recht and Packard [1]_ on which heavy ball with Polyak's tuning for
     ``mu = 1``, ``L = 25`` (``lr = 1/9``, ``beta = 4/9``) settles into a
     3-cycle instead of converging.
 

@@ -1028,11 +1028,11 @@ def optimize_kernel(code, kind, s, v1, v2, fv, fg, x, buf, state, flags, hyper, 
     and dampening ``tau``:
 
     * ``GD``: ``x' = x - lr g``.
-    * ``SGD`` (``torch.optim.SGD``): ``d = g + wd x`` (``d = -g + wd x``
+    * ``SGD`` (``torch.optim.SGD`` [1]_): ``d = g + wd x`` (``d = -g + wd x``
       with ``maximize``); with ``mu != 0`` the buffer is ``b = d`` on its first
       step (undamped) and ``b = mu b + (1 - tau) d`` after; the step uses
       ``d = b``, or ``d = d + mu b`` for Nesterov; ``x' = x - lr d``.
-    * ``KerasSGD`` (``keras.optimizers.SGD``): ``x_w = x - x wd lr``;
+    * ``KerasSGD`` (``keras.optimizers.SGD`` [2]_): ``x_w = x - x wd lr``;
       velocity ``u = mu u - lr g``; ``x' = x_w + u``, or
       ``x' = x_w + mu u - lr g`` for Nesterov (``x' = x_w - lr g`` without
       velocity).
@@ -1388,7 +1388,7 @@ def sweep_kernel(method, kind, s, v1, v2, fv, fg, x0, xstar, use_grad, scale, th
     normal one. (A test at every step costs about a third of a step; every
     16th leaves at most 15 slow steps per coordinate that underflows.)
 
-    Each grid point runs ``torch.optim.SGD`` coordinate by coordinate, with
+    Each grid point runs ``torch.optim.SGD`` [1]_ coordinate by coordinate, with
     the buffer starting at ``b = 0`` so that the first buffer is ``g``
     (PyTorch's undamped first step):
 

@@ -345,7 +345,7 @@ def phase_portrait(system, *, coordinate=0, trajectories=(), labels=None, xlim=N
     >>> from heavyball import plotting
     >>> sys = hb.DampedParticle(hb.Quadratic.diagonal([1.0]), mass=1.0, friction=0.3)
     >>> run = hb.integrate(sys, [1.5], method="symplectic_euler", step=0.5, n_steps=40)
-    >>> ax = plotting.phase_portrait(sys, trajectories=[run])
+    >>> ax = plotting.phase_portrait(sys, trajectories=[run], density=0.3)  # sparse streamlines: quick
     >>> ax.get_xlabel(), ax.get_ylabel()
     ('$x$', '$v = \\dot x$')
     >>> import matplotlib.pyplot as plt; plt.close(ax.figure)
@@ -699,8 +699,8 @@ def rate_heatmap(result=None, *, eigenvalues=None, lrs=None, momenta=None, metho
     --------
     >>> import numpy as np
     >>> from heavyball import plotting
-    >>> ax = plotting.rate_heatmap(eigenvalues=[1.0, 100.0], lrs=np.geomspace(1e-3, 0.1, 40),
-    ...                            momenta=np.linspace(0, 0.99, 40))
+    >>> ax = plotting.rate_heatmap(eigenvalues=[1.0, 100.0], lrs=np.geomspace(1e-3, 0.1, 12),
+    ...                            momenta=np.linspace(0, 0.99, 12))
     >>> ax.get_xscale(), ax.collections[0].get_clim()
     ('log', (0.0, 0.999))
     >>> import matplotlib.pyplot as plt; plt.close(ax.figure)
@@ -912,7 +912,8 @@ def regime_map(*, lr_lambda=(0.0, 4.2), momenta=(0.0, 1.0), resolution=301, boun
     ``0 < a < (1 - sqrt beta)^2`` (monotone),
     ``(1 - sqrt beta)^2 < a < (1 + sqrt beta)^2`` (oscillating),
     ``(1 + sqrt beta)^2 < a < 2 + 2 beta`` (sign flipping) and the rest
-    (divergent); negative ``a`` is drawn as ``a = 0``.
+    (divergent); negative ``a`` is drawn as ``a = 0``. The map follows
+    Goh's [1]_.
 
     References
     ----------

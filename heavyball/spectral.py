@@ -119,6 +119,12 @@ def iteration_matrix(H, lr, momentum=0.0, method="heavy_ball"):
     PyTorch's first step (buffer ``= g_0``) fits these with ``e_{-1} = e_0``
     for heavy ball but not for Nesterov, whose first step is
     ``x_1 = x_0 - lr (1 + beta) g_0``; from ``k = 1`` on both obey ``R``.
+    The updates are those of ``torch.optim.SGD`` [1]_.
+
+    References
+    ----------
+    .. [1] PyTorch documentation, ``torch.optim.SGD``.
+       https://pytorch.org/docs/stable/generated/torch.optim.SGD.html
 
     Examples
     --------
@@ -312,11 +318,11 @@ def optimal_parameters(mu, L, method):
     With ``k = L/mu``:
 
     * GD: ``lr = 2/(L + mu)``, rate ``(k - 1)/(k + 1)`` (optimal).
-    * Heavy ball (Polyak): ``lr = 4/(sqrt L + sqrt mu)^2``,
+    * Heavy ball (Polyak [1]_): ``lr = 4/(sqrt L + sqrt mu)^2``,
       ``beta = ((sqrt k - 1)/(sqrt k + 1))^2``, rate ``(sqrt k - 1)/(sqrt k + 1)``
       (optimal); every mode then has modulus exactly ``sqrt(beta)``, with a
       double root at ``mu`` and at ``L``.
-    * Nesterov (Lessard, Recht & Packard 2016): ``lr = 4/(3L + mu)``,
+    * Nesterov (Lessard, Recht & Packard 2016 [2]_): ``lr = 4/(3L + mu)``,
       ``beta = (sqrt(3k + 1) - 2)/(sqrt(3k + 1) + 2)``, rate
       ``1 - 2/sqrt(3k + 1)``: a double root ``1 - 2/sqrt(3k+1)`` at ``mu`` and
       the simple root ``-(1 - 2/sqrt(3k+1))`` at ``L``; every mode in between
@@ -446,6 +452,17 @@ def rate_table(kappas, reduction=1e-6):
     -----
     ``log rate`` is taken as ``log1p(-2/(k + 1))``, ``log1p(-2/(sqrt k + 1))``
     and ``log1p(-2/sqrt(3k + 1))``, which stay accurate as ``k -> inf``.
+    The rates are those of the tunings of Polyak [1]_ (heavy ball) and of
+    Lessard, Recht and Packard [2]_ (Nesterov).
+
+    References
+    ----------
+    .. [1] B. T. Polyak, "Some methods of speeding up the convergence of
+       iteration methods", USSR Computational Mathematics and Mathematical
+       Physics 4(5), 1964.
+    .. [2] L. Lessard, B. Recht and A. Packard, "Analysis and design of
+       optimization algorithms via integral quadratic constraints", SIAM
+       Journal on Optimization 26(1), 2016.
 
     Examples
     --------
