@@ -118,9 +118,10 @@ class TransientGrowth(NamedTuple):
 
     Notes
     -----
-    A plain named tuple; ``norm / rho_power >= 1`` always (the spectral
-    radius bounds every induced norm from below), with equality for all ``k``
-    when ``R`` is normal (gradient descent).
+    A plain named tuple; ``norm >= rho_power`` always
+    (``||R^k|| >= rho(R^k) = rho^k``: the spectral radius bounds every
+    induced norm from below), with equality for all ``k`` when ``R`` is
+    normal (gradient descent).
 
     Examples
     --------

@@ -1033,8 +1033,8 @@ def optimize_kernel(code, kind, s, v1, v2, fv, fg, x, buf, state, flags, hyper, 
       step (undamped) and ``b = mu b + (1 - tau) d`` after; the step uses
       ``d = b``, or ``d = d + mu b`` for Nesterov; ``x' = x - lr d``.
     * ``KerasSGD`` (``keras.optimizers.SGD`` [2]_): ``x_w = x - x wd lr``;
-      velocity ``u = mu u - lr g``; ``x' = x_w + u``, or
-      ``x' = x_w + mu u - lr g`` for Nesterov (``x' = x_w - lr g`` without
+      velocity ``u' = mu u - lr g``; ``x' = x_w + u'``, or
+      ``x' = x_w + mu u' - lr g`` for Nesterov (``x' = x_w - lr g`` without
       velocity).
     * ``EMAMomentum``: ``b = mu b + (1 - mu) g``, ``x' = x - lr b``.
 
