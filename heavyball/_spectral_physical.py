@@ -52,10 +52,13 @@ def physical_iteration_matrix(H, mass, friction, step, method):
     Parameters
     ----------
     H : array_like, shape (n, n), or Quadratic
+        Symmetric Hessian of the quadratic.
     mass : float >= 0
+        Particle mass ``m``.
     friction : float >= 0
         A constant; ``> 0`` when ``mass = 0``.
     step : float > 0
+        Time step ``h``.
     method : str
         One of :data:`heavyball.integrators.METHODS`; with ``mass = 0`` only
         ``"explicit_euler"``.
@@ -69,19 +72,26 @@ def physical_iteration_matrix(H, mass, friction, step, method):
         ``x + h beta v``). With ``mass = 0`` (gradient flow, no velocity) it acts
         on ``x_k - x*`` alone: ``M = I - (h/gamma) H``.
 
+    Raises
+    ------
+    ValueError
+        For a parameter out of range, a time-dependent ``friction``, an
+        unknown method (or one other than ``"explicit_euler"`` with
+        ``mass = 0``), a non-symmetric ``H``, or entries overflowing float64.
+
     Notes
     -----
     With ``beta = 1 - h gamma/m`` and ``A = (h^2/m) H``:
 
-    ==============================  ==================================================  ==========================
-    method                          ``M``                                               det per mode
-    ==============================  ==================================================  ==========================
-    ``symplectic_euler``            ``[[I - A, h beta I], [-(h/m) H, beta I]]``         ``beta``
-    ``conformal_symplectic_euler``  same with ``beta = exp(-h gamma/m)``                ``exp(-h gamma/m)``
+    ==============================  ===========================================================  ===========================
+    method                          ``M``                                                        det per mode
+    ==============================  ===========================================================  ===========================
+    ``symplectic_euler``            ``[[I - A, h beta I], [-(h/m) H, beta I]]``                  ``beta``
+    ``conformal_symplectic_euler``  same with ``beta = exp(-h gamma/m)``                         ``exp(-h gamma/m)``
     ``implicit_friction_euler``     same with ``beta = m/(m + gamma h)`` and ``A`` scaled by it  ``m/(m + gamma h)``
-    ``nesterov``                    ``[[I - A, h beta (I - A)], [-(h/m) H, beta (I - A)]]``  ``beta (1 - h^2 lambda/m)``
-    ``explicit_euler``              ``[[I, h I], [-(h/m) H, beta I]]``                  ``beta + h^2 lambda/m``
-    ==============================  ==================================================  ==========================
+    ``nesterov``                    ``[[I - A, h beta (I - A)], [-(h/m) H, beta (I - A)]]``      ``beta (1 - h^2 lambda/m)``
+    ``explicit_euler``              ``[[I, h I], [-(h/m) H, beta I]]``                           ``beta + h^2 lambda/m``
+    ==============================  ===========================================================  ===========================
 
     Explicit Euler without friction has determinant ``1 + h^2 lambda/m > 1``
     per mode, so it diverges for every step.
@@ -132,7 +142,14 @@ def physical_mode_roots(eigenvalues, mass, friction, step, method):
     Parameters
     ----------
     eigenvalues : float or array_like, shape (n,)
-    mass, friction, step, method
+        Hessian eigenvalues.
+    mass : float >= 0
+        Particle mass ``m``.
+    friction : float >= 0
+        Constant friction ``gamma`` (``> 0`` when ``mass = 0``).
+    step : float > 0
+        Time step ``h``.
+    method : str
         As in :func:`physical_iteration_matrix`.
 
     Returns
@@ -140,6 +157,11 @@ def physical_mode_roots(eigenvalues, mass, friction, step, method):
     ndarray, complex, shape (n, 2), or (n, 1) when ``mass = 0``
         Ordered as in :func:`mode_roots`; a scalar eigenvalue drops the
         first axis.
+
+    Raises
+    ------
+    ValueError
+        As :func:`physical_iteration_matrix`, and for non-finite eigenvalues.
 
     Notes
     -----
@@ -169,6 +191,40 @@ def physical_mode_roots(eigenvalues, mass, friction, step, method):
 def physical_spectral_radius(eigenvalues, mass, friction, step, method):
     r"""Spectral radius of :func:`physical_iteration_matrix`, in closed form per mode.
 
+    Parameters
+    ----------
+    eigenvalues : float or array_like, shape (n,)
+        Hessian eigenvalues.
+    mass : float >= 0
+        Particle mass ``m``.
+    friction : float >= 0
+        Constant friction ``gamma`` (``> 0`` when ``mass = 0``).
+    step : float > 0
+        Time step ``h``.
+    method : str
+        As in :func:`physical_iteration_matrix`.
+
+    Returns
+    -------
+    float
+        ``max_i max |z|`` over the roots ``z`` of
+        :func:`physical_mode_roots`: the asymptotic contraction per step of
+        ``[x - x*, v]``; the scheme is stable iff it is ``< 1``.
+
+    Raises
+    ------
+    ValueError
+        As :func:`physical_mode_roots`.
+
+    Notes
+    -----
+    Per mode the scheme's polynomial ``s^2 - T s + D`` (see
+    :func:`physical_mode_roots` for ``T``, ``D`` of each scheme) has largest
+    root modulus ``sqrt(D)`` when ``disc = T^2 - 4 D <= 0`` and
+    ``(|T| + sqrt(disc))/2`` otherwise; with ``mass = 0`` it is
+    ``|1 - h lambda/gamma|``. Explicit Euler without friction has
+    ``D = 1 + h^2 lambda/m > 1`` and is never stable.
+
     Examples
     --------
     >>> from heavyball import spectral
@@ -188,8 +244,11 @@ def continuous_roots(eigenvalues, mass, friction):
     Parameters
     ----------
     eigenvalues : float or array_like, shape (n,)
+        Hessian eigenvalues ``lambda``.
     mass : float >= 0
-    friction : float >= 0 (``> 0`` when ``mass = 0``)
+        Particle mass ``m``.
+    friction : float >= 0
+        Friction ``gamma`` (``> 0`` when ``mass = 0``).
 
     Returns
     -------
@@ -197,6 +256,12 @@ def continuous_roots(eigenvalues, mass, friction):
         Column 0 the slower root (larger real part; of a complex pair the one
         with ``Im >= 0``). With ``mass = 0`` the single root ``-lambda/gamma``
         of gradient flow. A scalar eigenvalue drops the first axis.
+
+    Raises
+    ------
+    ValueError
+        For a negative or non-finite ``mass`` or ``friction``, ``friction = 0``
+        with ``mass = 0``, non-finite eigenvalues, or roots overflowing float64.
 
     Notes
     -----
@@ -239,7 +304,32 @@ def _continuous_roots(lam, m, gamma):
 
 
 class ContinuousLimit(NamedTuple):
-    """Discrete roots next to ``exp(h s)``; see :func:`continuous_limit`."""
+    r"""Discrete roots next to ``exp(h s)``; see :func:`continuous_limit`.
+
+    Parameters
+    ----------
+    continuous : ndarray, complex
+        Roots ``s`` of ``m s^2 + gamma s + lambda``, shape ``(n, 2)``
+        (``(n, 1)`` for ``mass = 0``).
+    predicted : ndarray, complex
+        ``exp(h s)``, same shape.
+    discrete : ndarray, complex
+        The scheme's roots, each paired with the nearest prediction.
+    error : ndarray or float
+        ``max |discrete - predicted|`` per mode, shape ``(n,)``.
+
+    Notes
+    -----
+    A plain named tuple returned by :func:`continuous_limit`; for a scalar
+    eigenvalue the first axis is dropped and ``error`` is a float.
+
+    Examples
+    --------
+    >>> from heavyball import spectral
+    >>> lim = spectral.continuous_limit([1.0, 4.0], 1.0, 1.0, 0.01)
+    >>> lim.continuous.shape, lim.discrete.shape, lim.error.shape
+    ((2, 2), (2, 2), (2,))
+    """
 
     continuous: np.ndarray
     predicted: np.ndarray
@@ -253,7 +343,14 @@ def continuous_limit(eigenvalues, mass, friction, step, method="symplectic_euler
     Parameters
     ----------
     eigenvalues : float or array_like, shape (n,)
-    mass, friction, step, method
+        Hessian eigenvalues ``lambda``.
+    mass : float >= 0
+        Particle mass ``m``.
+    friction : float >= 0
+        Constant friction ``gamma`` (``> 0`` when ``mass = 0``).
+    step : float > 0
+        Time step ``h``.
+    method : str, default "symplectic_euler"
         As in :func:`physical_iteration_matrix`.
 
     Returns
@@ -265,6 +362,11 @@ def continuous_limit(eigenvalues, mass, friction, step, method="symplectic_euler
         ``(n, 2)`` (``(n, 1)`` for ``mass = 0``), and ``error``, shape
         ``(n,)``: ``max |discrete - predicted|`` per mode. A scalar
         eigenvalue drops the first axis (``error`` is then a float).
+
+    Raises
+    ------
+    ValueError
+        As :func:`physical_mode_roots`, or when ``exp(h s)`` overflows.
 
     Notes
     -----

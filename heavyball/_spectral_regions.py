@@ -46,8 +46,12 @@ def regime(eigenvalue, lr, momentum, *, codes=False):
 
     Parameters
     ----------
-    eigenvalue, lr, momentum : float or array_like
-        Broadcast against each other; ``lr >= 0``.
+    eigenvalue : float or array_like
+        Hessian eigenvalue ``lambda``; broadcast against the others.
+    lr : float or array_like
+        Learning rate, ``>= 0``.
+    momentum : float or array_like
+        ``beta``.
     codes : bool
         Return indices into :data:`REGIMES` (an int array) instead of names,
         handy for a filled regime map.
@@ -58,6 +62,12 @@ def regime(eigenvalue, lr, momentum, *, codes=False):
         One of ``"monotone"``, ``"oscillating"``, ``"sign_flipping"``,
         ``"divergent"``; a str for scalar inputs, else an array of the
         broadcast shape.
+
+    Raises
+    ------
+    ValueError
+        For non-finite inputs, a negative ``lr``, or shapes that do not
+        broadcast.
 
     Notes
     -----
@@ -72,7 +82,13 @@ def regime(eigenvalue, lr, momentum, *, codes=False):
     cos(k theta + phi)``) or alternates sign every step. For ``beta < 0``
     the roots are real with opposite signs and the label describes the
     dominant root, i.e. the long-run behaviour. A double root (the boundary
-    between monotone and oscillating) counts as monotone.
+    between monotone and oscillating) counts as monotone. The regimes are
+    those of Goh's map of momentum [1]_.
+
+    References
+    ----------
+    .. [1] G. Goh, "Why Momentum Really Works", Distill, 2017.
+       https://distill.pub/2017/momentum/
 
     Examples
     --------
@@ -97,14 +113,59 @@ def regime(eigenvalue, lr, momentum, *, codes=False):
 
 
 class Curve(NamedTuple):
-    """A boundary curve in the ``(lr lambda, beta)`` plane: ``ax.plot(c.lr_lambda, c.momentum)``."""
+    r"""A boundary curve in the ``(lr lambda, beta)`` plane: ``ax.plot(c.lr_lambda, c.momentum)``.
+
+    Parameters
+    ----------
+    lr_lambda : ndarray
+        Horizontal coordinates ``a = lr lambda``.
+    momentum : ndarray
+        Vertical coordinates ``beta``, same shape.
+
+    Notes
+    -----
+    A plain named tuple of two equally long arrays, one point per index;
+    built by :func:`regime_boundaries`.
+
+    Examples
+    --------
+    >>> from heavyball import spectral
+    >>> c = spectral.regime_boundaries(num=3).stability
+    >>> c.lr_lambda, c.momentum  # lr lambda = 2 + 2 beta
+    (array([0., 2., 4.]), array([-1.,  0.,  1.]))
+    """
 
     lr_lambda: np.ndarray
     momentum: np.ndarray
 
 
 class RegimeBoundaries(NamedTuple):
-    """The curves of :func:`regime_boundaries` (each a :class:`Curve`)."""
+    r"""The curves of :func:`regime_boundaries` (each a :class:`Curve`).
+
+    Parameters
+    ----------
+    monotone_oscillating : Curve
+        ``lr lambda = (1 - sqrt beta)^2``, ``beta in [0, 1]``.
+    oscillating_sign_flipping : Curve
+        ``lr lambda = (1 + sqrt beta)^2``, ``beta in [0, 1]``.
+    stability : Curve
+        ``lr lambda = 2 + 2 beta``, ``beta in [-1, 1]``.
+    zero_step : Curve
+        ``lr lambda = 0``, ``beta in [-1, 1]``.
+
+    Notes
+    -----
+    A plain named tuple; iterate over it to draw every boundary.
+
+    Examples
+    --------
+    >>> from heavyball import spectral
+    >>> b = spectral.regime_boundaries(num=5)
+    >>> b._fields
+    ('monotone_oscillating', 'oscillating_sign_flipping', 'stability', 'zero_step')
+    >>> [len(c.lr_lambda) for c in b]
+    [5, 5, 5, 5]
+    """
 
     monotone_oscillating: Curve
     oscillating_sign_flipping: Curve
@@ -138,6 +199,27 @@ def regime_boundaries(num=201):
         bounded by ``zero_step``, ``stability`` and ``beta = 1``, with corners
         ``(0, -1)``, ``(0, 1)`` and ``(4, 1)``.
 
+    Raises
+    ------
+    ValueError
+        For ``num < 2`` or a ``num`` beyond the library's size limit.
+
+    Notes
+    -----
+    Heavy ball's mode polynomial ``s^2 - (1 + beta - a) s + beta``
+    (``a = lr lambda``) has discriminant
+    ``((1 - sqrt beta)^2 - a)((1 + sqrt beta)^2 - a)``, which vanishes on the
+    first two curves (double roots ``+sqrt beta`` and ``-sqrt beta``); it has
+    the root ``-1`` where ``1 + (1 + beta - a) + beta = 0``, i.e.
+    ``a = 2 + 2 beta``, and the root ``1`` where ``a = 0``. The ``beta``
+    samples are ``linspace(0, 1, num)`` or ``linspace(-1, 1, num)``. The
+    plane and the curves are those of Goh [1]_.
+
+    References
+    ----------
+    .. [1] G. Goh, "Why Momentum Really Works", Distill, 2017.
+       https://distill.pub/2017/momentum/
+
     Examples
     --------
     >>> from heavyball import spectral
@@ -163,19 +245,33 @@ def convergence_region(lr_lambda, momentum):
 
     Parameters
     ----------
-    lr_lambda, momentum : float or array_like
-        Broadcast against each other.
+    lr_lambda : float or array_like
+        ``a = lr lambda``; broadcast against ``momentum``.
+    momentum : float or array_like
+        ``beta``.
 
     Returns
     -------
     bool or ndarray of bool
+        True where both roots lie strictly inside the unit disc; a bool for
+        scalar inputs.
+
+    Raises
+    ------
+    ValueError
+        For non-finite inputs.
 
     Notes
     -----
     The Schur-Cohn (Jury) conditions for both roots of
     ``s^2 - T s + D`` inside the unit disc are ``|D| < 1`` and
     ``|T| < 1 + D``; with ``T = 1 + beta - a``, ``D = beta`` they read
-    ``|beta| < 1`` and ``0 < a < 2 + 2 beta``.
+    ``|beta| < 1`` and ``0 < a < 2 + 2 beta`` [1]_.
+
+    References
+    ----------
+    .. [1] E. I. Jury, "Theory and Application of the z-Transform Method",
+       Wiley, 1964.
 
     Examples
     --------

@@ -103,7 +103,33 @@ def _pair_norms(s):
 
 
 class TransientGrowth(NamedTuple):
-    """``||R^k||_2`` next to ``rho^k``; see :func:`transient_growth`."""
+    r"""``||R^k||_2`` next to ``rho^k``; see :func:`transient_growth`.
+
+    Parameters
+    ----------
+    steps : ndarray of int
+        ``k = 0 .. n_steps``.
+    norm : ndarray
+        ``||R^k||_2`` per ``k``.
+    rho_power : ndarray
+        ``rho^k`` per ``k``.
+    rho : float
+        Spectral radius of ``R``.
+
+    Notes
+    -----
+    A plain named tuple; ``norm >= rho_power`` always
+    (``||R^k|| >= rho(R^k) = rho^k``: the spectral radius bounds every
+    induced norm from below), with equality for all ``k`` when ``R`` is
+    normal (gradient descent).
+
+    Examples
+    --------
+    >>> from heavyball import spectral
+    >>> g = spectral.transient_growth([1.0, 3.0], 0.5, method="gd", momentum=0.0, n_steps=2)
+    >>> g.steps, g.norm, g.rho  # R = diag(0.5, -0.5)
+    (array([0, 1, 2]), array([1.  , 0.5 , 0.25]), 0.5)
+    """
 
     steps: np.ndarray
     norm: np.ndarray
@@ -129,14 +155,15 @@ def transient_growth(eigenvalues, lr, momentum=0.0, method="heavy_ball", n_steps
     Parameters
     ----------
     eigenvalues : float or array_like, shape (n,)
-    lr, momentum, method
+        Hessian eigenvalues.
+    lr : float >= 0
+        Learning rate, as in :func:`iteration_matrix`.
+    momentum : float
+        ``beta``, as in :func:`iteration_matrix`.
+    method : {"gd", "heavy_ball", "nesterov"}
         As in :func:`iteration_matrix`.
     n_steps : int in [0, MAX_GROWTH_STEPS]
-
-    Raises
-    ------
-    ValueError
-        For bad rates or eigenvalues, or ``n_steps > MAX_GROWTH_STEPS``.
+        Last power ``k`` computed (``MAX_GROWTH_STEPS = 10**6``).
 
     Returns
     -------
@@ -145,6 +172,11 @@ def transient_growth(eigenvalues, lr, momentum=0.0, method="heavy_ball", n_steps
         growth of ``|[e_k, e_{k-1}]|`` from any start), ``rho_power``
         (``rho^k``) and ``rho`` (:func:`spectral_radius`). Values beyond the
         float range are ``inf`` (only when ``rho > 1``).
+
+    Raises
+    ------
+    ValueError
+        For bad rates or eigenvalues, or ``n_steps > MAX_GROWTH_STEPS``.
 
     Notes
     -----
@@ -193,6 +225,13 @@ def half_life(beta):
     Parameters
     ----------
     beta : float or array_like in (0, 1)
+        Momentum coefficient(s).
+
+    Returns
+    -------
+    float or ndarray
+        ``ln 0.5 / ln beta`` (the weight of a gradient ``k`` steps old is
+        ``beta^k``).
 
     Raises
     ------
@@ -201,11 +240,11 @@ def half_life(beta):
     ValueError
         For values outside ``(0, 1)``.
 
-    Returns
-    -------
-    float or ndarray
-        ``ln 0.5 / ln beta`` (the weight of a gradient ``k`` steps old is
-        ``beta^k``).
+    Notes
+    -----
+    The momentum buffer ``b_k = beta b_{k-1} + g_k = sum_j beta^j g_{k-j}``
+    weights a gradient ``k`` steps old by ``beta^k``; the half-life solves
+    ``beta^k = 1/2``, ``k = ln 0.5 / ln beta`` (real, not rounded).
 
     Examples
     --------
@@ -226,7 +265,9 @@ def memory_window(beta, fraction=0.9):
     Parameters
     ----------
     beta : float in (0, 1)
+        Momentum coefficient.
     fraction : float in (0, 1)
+        Share of the total weight the window must hold.
 
     Returns
     -------
@@ -234,6 +275,11 @@ def memory_window(beta, fraction=0.9):
         The smallest ``N`` with ``1 - beta^N >= fraction``: the last ``N``
         gradients carry at least ``fraction`` of the total weight
         ``sum_i beta^i = 1/(1 - beta)`` of an infinitely long history.
+
+    Raises
+    ------
+    ValueError
+        For ``beta`` or ``fraction`` outside ``(0, 1)``.
 
     Notes
     -----

@@ -71,6 +71,8 @@ def velocities(trajectory):
     Parameters
     ----------
     trajectory : Trajectory
+        A run of :func:`~heavyball.optimize`, :func:`~heavyball.integrate`
+        or :func:`~heavyball.solve_reference`.
 
     Returns
     -------
@@ -78,6 +80,18 @@ def velocities(trajectory):
         ``trajectory.v`` for integrator and reference runs; for optimiser
         runs the displacement per unit time ``(x_k - x_{k-1}) / (t_k - t_{k-1})``
         (per step for :func:`~heavyball.optimize`), with zeros at ``k = 0``.
+
+    Raises
+    ------
+    TypeError
+        When ``trajectory`` is not a :class:`~heavyball.Trajectory`.
+
+    Notes
+    -----
+    A trajectory's ``v`` is used as is when it is a physical velocity (any
+    ``method`` but an optimiser's); otherwise
+    ``v_k = (x_k - x_{k-1}) / (t_k - t_{k-1})`` for ``k >= 1`` and
+    ``v_0 = 0``. The result is a fresh array (never a view of ``trajectory``).
 
     Examples
     --------
@@ -98,7 +112,27 @@ def velocities(trajectory):
 
 
 def velocity_norms(trajectory):
-    """Euclidean norm of :func:`velocities`, shape ``(n + 1,)``.
+    r"""Euclidean norm of :func:`velocities`, shape ``(n + 1,)``.
+
+    Parameters
+    ----------
+    trajectory : Trajectory
+        A run of :func:`~heavyball.optimize`, :func:`~heavyball.integrate`
+        or :func:`~heavyball.solve_reference`.
+
+    Returns
+    -------
+    ndarray, shape (n + 1,)
+        ``|v_k|`` for each recorded state.
+
+    Raises
+    ------
+    TypeError
+        When ``trajectory`` is not a :class:`~heavyball.Trajectory`.
+
+    Notes
+    -----
+    ``|v_k| = sqrt(sum_i v_{k,i}^2)`` with ``v_k`` from :func:`velocities`.
 
     Examples
     --------
@@ -117,6 +151,8 @@ def velocity_gradient_angle(trajectory, problem):
     Parameters
     ----------
     trajectory : Trajectory
+        A run of :func:`~heavyball.optimize`, :func:`~heavyball.integrate`
+        or :func:`~heavyball.solve_reference`.
     problem : Problem
         The landscape the run was on (its ``grad`` at the recorded points).
 
@@ -156,6 +192,8 @@ def energies(trajectory, *, mass=1.0, optimizer=None):
     Parameters
     ----------
     trajectory : Trajectory
+        A run of :func:`~heavyball.optimize`, :func:`~heavyball.integrate`
+        or :func:`~heavyball.solve_reference`.
     mass : float >= 0
         The particle's mass ``m`` (for integrator and reference runs).
     optimizer : GD, SGD, KerasSGD or EMAMomentum, optional
@@ -167,6 +205,12 @@ def energies(trajectory, *, mass=1.0, optimizer=None):
     -------
     kinetic, potential : ndarray, shape (n + 1,)
         ``m |v_k|^2 / 2`` and ``L(x_k)`` (``trajectory.loss``).
+
+    Raises
+    ------
+    ValueError
+        For an optimiser run without ``optimizer``, an integrator run with
+        one, or a negative ``mass``.
 
     Notes
     -----
@@ -215,6 +259,15 @@ def effective_learning_rate(lr, momentum=0.0):
     Returns
     -------
     float or ndarray
+        ``lr / (1 - momentum)``: a float for scalar inputs and optimisers,
+        else an array of the broadcast shape.
+
+    Raises
+    ------
+    ValueError
+        For ``lr < 0``, ``momentum`` outside ``[0, 1)``, an overflowing
+        ratio, or an ``Adam`` optimiser (no such rate: it rescales each
+        coordinate).
 
     Notes
     -----
@@ -271,6 +324,8 @@ def oscillation_count(trajectory, *, about=None, tol=0.0):
     Parameters
     ----------
     trajectory : Trajectory
+        A run of :func:`~heavyball.optimize`, :func:`~heavyball.integrate`
+        or :func:`~heavyball.solve_reference`.
     about : array_like, shape (dim,), optional
         Count crossings of this point (e.g. the minimiser): sign changes of
         ``x_k - about``. Default: reversals of direction, sign changes of the
@@ -282,6 +337,18 @@ def oscillation_count(trajectory, *, about=None, tol=0.0):
     Returns
     -------
     ndarray of int, shape (dim,)
+        Number of sign changes in each coordinate's sequence.
+
+    Raises
+    ------
+    ValueError
+        For ``tol < 0`` or an ``about`` of the wrong shape.
+
+    Notes
+    -----
+    With ``s_k = x_k - about`` (or ``s_k = x_{k+1} - x_k``), the count for
+    coordinate ``i`` is the number of consecutive pairs with different signs
+    in the subsequence of ``s_{k,i}`` with ``|s_{k,i}| > tol``.
 
     Examples
     --------
@@ -309,10 +376,30 @@ def overshoot(trajectory, minimizer):
     ``max(0, -min_k <x_k - x*, u>) / |x_0 - x*|``: how far (as a fraction of
     the start's distance) the run went beyond ``x*`` on the far side.
 
+    Parameters
+    ----------
+    trajectory : Trajectory
+        A run of :func:`~heavyball.optimize`, :func:`~heavyball.integrate`
+        or :func:`~heavyball.solve_reference`.
+    minimizer : array_like, shape (dim,)
+        ``x*``.
+
     Returns
     -------
     float
         0 for a run that never passes the minimiser.
+
+    Raises
+    ------
+    ValueError
+        When the trajectory starts at ``minimizer`` (no direction ``u``), or
+        for a ``minimizer`` of the wrong shape.
+
+    Notes
+    -----
+    Only the component along the initial direction ``u`` counts; for a
+    one-dimensional quadratic this is the classical overshoot
+    ``max(0, -min_k (x_k - x*)/(x_0 - x*))`` of a step response.
 
     Examples
     --------
@@ -337,6 +424,8 @@ def distances(trajectory, target):
     Parameters
     ----------
     trajectory : Trajectory
+        A run of :func:`~heavyball.optimize`, :func:`~heavyball.integrate`
+        or :func:`~heavyball.solve_reference`.
     target : array_like, shape (dim,) or (n + 1, dim)
         A point, or one point per recorded state (a moving minimiser, e.g.
         ``DriftingQuadratic.minimizer_at(trajectory.t)``).
@@ -344,6 +433,17 @@ def distances(trajectory, target):
     Returns
     -------
     ndarray, shape (n + 1,)
+        ``|x_k - c_k|`` per recorded state.
+
+    Raises
+    ------
+    ValueError
+        For a ``target`` of another shape.
+
+    Notes
+    -----
+    ``d_k = sqrt(sum_i (x_{k,i} - c_{k,i})^2)`` with ``c_k = target`` for a
+    single point.
 
     Examples
     --------
@@ -368,7 +468,10 @@ def steps_to_tolerance(trajectory, tol, *, minimizer=None, min_value=None, relat
     Parameters
     ----------
     trajectory : Trajectory
+        A run of :func:`~heavyball.optimize`, :func:`~heavyball.integrate`
+        or :func:`~heavyball.solve_reference`.
     tol : float >= 0
+        Tolerance (a fraction of the initial error when ``relative``).
     minimizer : array_like, shape (dim,), optional
         Distance criterion ``|x_k - x*| <= tol |x_0 - x*|`` (the ``sweep``
         definition), or ``<= tol`` when ``relative`` is False.
@@ -376,6 +479,7 @@ def steps_to_tolerance(trajectory, tol, *, minimizer=None, min_value=None, relat
         Loss criterion ``L(x_k) - L* <= tol (L(x_0) - L*)`` (or ``<= tol``).
         Give exactly one of ``minimizer`` and ``min_value``.
     relative : bool
+        Whether ``tol`` is relative to the initial error (default) or absolute.
     stay : bool
         If True, the first step from which *every* later recorded state meets
         the criterion (a run that passes through the ball and leaves again
@@ -386,6 +490,19 @@ def steps_to_tolerance(trajectory, tol, *, minimizer=None, min_value=None, relat
     int
         The step index ``k`` (``(t_k - t_0) / step``; for the step-less
         reference solver, the index of the recorded state); -1 if never.
+
+    Raises
+    ------
+    ValueError
+        Unless exactly one of ``minimizer`` and ``min_value`` is given, or for
+        ``tol < 0``.
+
+    Notes
+    -----
+    With ``e_k = |x_k - x*|`` (or ``L(x_k) - L*``) the criterion is
+    ``e_k <= tol e_0`` (``relative``) or ``e_k <= tol``; the result is the
+    first recorded ``k`` meeting it (with ``stay``, the first after the last
+    one that does not), converted to a step count when ``record_every > 1``.
 
     Examples
     --------
@@ -424,13 +541,28 @@ def nearest_minimum(points, minima, *, tol=1e-3):
     Parameters
     ----------
     points : array_like, shape (dim,) or (..., dim)
+        Points to classify.
     minima : sequence of array_like, each shape (dim,)
+        Candidate minima.
     tol : float > 0
         Euclidean radius around each minimum.
 
     Returns
     -------
     int or ndarray of int, shape (...)
+        Index into ``minima`` of the nearest minimum if it is within ``tol``,
+        else -1; an int for a single point.
+
+    Raises
+    ------
+    ValueError
+        For empty or ragged ``minima``, ``tol <= 0`` or points of the wrong
+        dimension.
+
+    Notes
+    -----
+    ``i* = argmin_i |p - m_i|`` (the first on ties), returned when
+    ``|p - m_{i*}| <= tol``.
 
     Examples
     --------
@@ -451,6 +583,31 @@ def nearest_minimum(points, minima, *, tol=1e-3):
 
 def final_minimum(trajectory, minima, *, tol=1e-3):
     """Which of ``minima`` the run ends in (its last state within ``tol``), or -1.
+
+    Parameters
+    ----------
+    trajectory : Trajectory
+        A run of :func:`~heavyball.optimize`, :func:`~heavyball.integrate`
+        or :func:`~heavyball.solve_reference`.
+    minima : sequence of array_like, each shape (dim,)
+        Candidate minima (e.g. ``problem.local_minima``).
+    tol : float > 0
+        Euclidean radius around each minimum.
+
+    Returns
+    -------
+    int
+        Index into ``minima``, or -1 when the last state is near none.
+
+    Raises
+    ------
+    ValueError
+        As :func:`nearest_minimum`.
+
+    Notes
+    -----
+    :func:`nearest_minimum` of the last recorded state ``x_n``; a run that is
+    still moving, or diverged, gives -1.
 
     Examples
     --------
@@ -489,6 +646,25 @@ def detect_cycle(trajectory, tol=1e-9, *, max_period=None, repeats=2):
     (period, points) or None
         ``period >= 2`` and ``points`` of shape ``(period, dim)``, the last
         ``period`` states in time order; None for a fixed point or no cycle.
+
+    Raises
+    ------
+    ValueError
+        For ``tol < 0``, ``repeats < 1`` or ``max_period < 1``.
+
+    Notes
+    -----
+    Periods are tried in increasing order, so a cycle of period ``p`` is not
+    reported as ``2p``. The example is the one-dimensional function of
+    Lessard, Recht and Packard [1]_ on which heavy ball with Polyak's tuning for
+    ``mu = 1``, ``L = 25`` (``lr = 1/9``, ``beta = 4/9``) settles into a
+    3-cycle instead of converging.
+
+    References
+    ----------
+    .. [1] L. Lessard, B. Recht and A. Packard, "Analysis and design of
+       optimization algorithms via integral quadratic constraints", SIAM
+       Journal on Optimization 26(1), 2016.
 
     Examples
     --------

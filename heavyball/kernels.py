@@ -807,8 +807,13 @@ def integrate_kernel(scheme, kind, s, v1, v2, fv, fg, x, v, g, y, h, m, gammas, 
     ----------
     scheme : int
         Code from :data:`SCHEMES`; with ``m = 0``, explicit Euler of the gradient flow.
-    kind, s, v1, v2, fv, fg
-        The :class:`~heavyball._kinds.CompiledProblem`.
+    kind : int
+        Problem kind code of the :class:`~heavyball._kinds.CompiledProblem`.
+    s, v1, v2 : ndarray
+        Its scalars and two vectors (``cp.scalars``, ``cp.vec1``, ``cp.vec2``).
+    fv, fg : None or first-class function
+        The user's compiled ``value`` and ``grad``; None for a built-in.
+        The six come from ``heavyball._compiled.problem_args(cp)``.
     x, v : ndarray, shape (d,)
         Initial state (``v`` empty when ``m = 0``); overwritten.
     g, y : ndarray, shape (d,) or (0,)
@@ -819,7 +824,9 @@ def integrate_kernel(scheme, kind, s, v1, v2, fv, fg, x, v, g, y, h, m, gammas, 
     gammas : ndarray, shape (1,) or (n,)
         Constant friction, or the friction at the start of each step.
     t0 : float
+        Time of the initial state; record ``j`` of step ``k`` has time ``t0 + k h``.
     n : int
+        Number of steps.
     tol : float
         Negative for none; otherwise stop (status 1) after a step with
         ``|g| <= tol`` and ``|x_{k+1} - x_k| <= tol``.
@@ -841,10 +848,41 @@ def integrate_kernel(scheme, kind, s, v1, v2, fv, fg, x, v, g, y, h, m, gammas, 
 
     Notes
     -----
+    One step of ``m x'' = -grad L(x) - gamma x'`` with ``g = grad L``,
+    ``gamma = gammas[k]`` (or the constant), ``a = 1 - h gamma/m`` and
+    ``c = h/m``:
+
+    * ``explicit_euler``: ``x' = x + h v``, ``v' = a v - c g(x)``;
+    * ``symplectic_euler``: ``v' = a v - c g(x)``, ``x' = x + h v'``;
+    * ``conformal_symplectic_euler``: the same with ``a = exp(-h gamma/m)``;
+    * ``nesterov``: ``v' = a v - c g(x + h a v)``, ``x' = x + h v'``;
+    * ``implicit_friction_euler``: ``v' = (v - c g(x)) / (1 + h gamma/m)``,
+      ``x' = x + h v'``;
+    * ``m = 0`` (gradient flow ``gamma x' = -grad L``): ``x' = x - (h/gamma) g(x)``.
+
+    The expressions and their order of operations are those of the NumPy
+    schemes in :mod:`heavyball.integrators`, so the two agree bit for bit.
     Two-dimensional problems run in :func:`_integrate_2d` (state in
     registers), all others in :func:`_integrate_nd` (state in place, the
     gradient of a diagonal quadratic fused into the update pass, and the
     records and loss written in that same pass).
+
+    Examples
+    --------
+    Symplectic Euler on ``L = x^2/2`` with ``m = 1``, ``gamma = 0``,
+    ``h = 0.5`` from ``x = 1`` at rest: ``v_1 = -0.5``, ``x_1 = 0.75``.
+
+    >>> import numpy as np, heavyball as hb
+    >>> from heavyball import kernels
+    >>> from heavyball._compiled import problem_args
+    >>> cp = hb.Quadratic.diagonal([1.0]).compiled()
+    >>> x, v, none = np.ones(1), np.zeros(1), np.empty(0)
+    >>> ts, xs, vs, ls = np.empty(3), np.empty((3, 1)), np.empty((3, 1)), np.empty(3)
+    >>> kernels.integrate_kernel(kernels.SCHEMES["symplectic_euler"], *problem_args(cp), x, v, none, none,
+    ...                          0.5, 1.0, np.array([0.0]), 0.0, 2, -1.0, 1, ts, xs, vs, ls)
+    (0, 3, 2)
+    >>> xs[:, 0].tolist(), vs[:, 0].tolist(), ts.tolist()
+    ([1.0, 0.75, 0.3125], [0.0, -0.5, -0.875], [0.0, 0.5, 1.0])
     """
     if x.shape[0] == 2:
         return _integrate_2d(scheme, kind, s, v1, v2, fv, fg, x, v, h, m, gammas, t0, n, tol, every,
@@ -932,8 +970,13 @@ def optimize_kernel(code, kind, s, v1, v2, fv, fg, x, buf, state, flags, hyper, 
     ----------
     code : int
         Code from :data:`OPTIMIZERS`.
-    kind, s, v1, v2, fv, fg
-        The :class:`~heavyball._kinds.CompiledProblem`.
+    kind : int
+        Problem kind code of the :class:`~heavyball._kinds.CompiledProblem`.
+    s, v1, v2 : ndarray
+        Its scalars and two vectors (``cp.scalars``, ``cp.vec1``, ``cp.vec2``).
+    fv, fg : None or first-class function
+        The user's compiled ``value`` and ``grad``; None for a built-in.
+        The six come from ``heavyball._compiled.problem_args(cp)``.
     x, buf : ndarray, shape (d,)
         Iterate and optimiser state (PyTorch's momentum buffer, the Keras
         velocity or the EMA), updated in place.
@@ -951,6 +994,14 @@ def optimize_kernel(code, kind, s, v1, v2, fv, fg, x, buf, state, flags, hyper, 
         Constant value or the schedule evaluated at every step.
     restart : int
         Re-initialise the state before steps ``restart, 2 restart, ...`` (0: never).
+    noise : ndarray, shape (k1 - k0, d) or (0, d)
+        Standard-normal rows, one per step of this call (empty when
+        ``sigma = 0``).
+    k0, k1 : int
+        Steps ``k0 <= k < k1`` are run (``k1 <= n``); ``x``, ``buf`` and
+        ``state`` carry the run from one call to the next.
+    n : int
+        Length of the whole run (the last iterate is recorded at ``k = n``).
     tol : float
         Negative for none; stop after a step with noise-free ``|g| <= tol``
         and ``|x_{k+1} - x_k| <= tol``.
@@ -969,6 +1020,53 @@ def optimize_kernel(code, kind, s, v1, v2, fv, fg, x, buf, state, flags, hyper, 
     k : int
         Steps done; for status -1 the index of the step that diverged (the
         state in ``x, buf`` and recorded last is the one before it).
+
+    Notes
+    -----
+    With ``g = grad L(x_k) + sigma xi_k`` (``xi_k = noise[k - k0]``),
+    ``lr = lrs[k]``, ``mu = moms[k]`` (or the constants), weight decay ``wd``
+    and dampening ``tau``:
+
+    * ``GD``: ``x' = x - lr g``.
+    * ``SGD`` (``torch.optim.SGD`` [1]_): ``d = g + wd x`` (``d = -g + wd x``
+      with ``maximize``); with ``mu != 0`` the buffer is ``b = d`` on its first
+      step (undamped) and ``b = mu b + (1 - tau) d`` after; the step uses
+      ``d = b``, or ``d = d + mu b`` for Nesterov; ``x' = x - lr d``.
+    * ``KerasSGD`` (``keras.optimizers.SGD`` [2]_): ``x_w = x - x wd lr``;
+      velocity ``u' = mu u - lr g``; ``x' = x_w + u'``, or
+      ``x' = x_w + mu u' - lr g`` for Nesterov (``x' = x_w - lr g`` without
+      velocity).
+    * ``EMAMomentum``: ``b = mu b + (1 - mu) g``, ``x' = x - lr b``.
+
+    The order of operations is that of :mod:`heavyball.optimizers`, so the
+    kernel and the NumPy loop agree bit for bit. A step whose ``x'`` (or live
+    buffer) leaves :data:`DIVERGENCE_BOUND` is not taken (status -1).
+
+    References
+    ----------
+    .. [1] PyTorch documentation, ``torch.optim.SGD``.
+       https://pytorch.org/docs/stable/generated/torch.optim.SGD.html
+    .. [2] Keras documentation, ``keras.optimizers.SGD``.
+       https://keras.io/api/optimizers/sgd/
+
+    Examples
+    --------
+    Two GD steps of ``lr = 0.5`` on ``L = x^2/2`` from ``x = 1``:
+
+    >>> import numpy as np, heavyball as hb
+    >>> from heavyball import kernels
+    >>> from heavyball._compiled import problem_args
+    >>> cp = hb.Quadratic.diagonal([1.0]).compiled()
+    >>> x, buf = np.ones(1), np.zeros(1)
+    >>> state = np.array([1, 0, -1], dtype=np.int64)
+    >>> flags, hyper = np.zeros(3, dtype=np.int64), np.zeros(3)
+    >>> ks, xs, vs, ls = np.empty(3, dtype=np.int64), np.empty((3, 1)), np.empty((0, 1)), np.empty(3)
+    >>> kernels.optimize_kernel(kernels.OPTIMIZERS["GD"], *problem_args(cp), x, buf, state, flags, hyper,
+    ...                         np.array([0.5]), np.array([0.0]), 0, np.empty((0, 1)), 0, 2, 2, -1.0, 1,
+    ...                         ks, xs, vs, ls, np.empty(1), np.empty(1), np.empty(1))
+    (0, 2)
+    >>> ks.tolist(), xs[:, 0].tolist(), ls.tolist()
+    ([0, 1, 2], [1.0, 0.5, 0.25], [0.5, 0.125, 0.03125])
     """
     has_buf = state[0] != 0
     count = state[1]
@@ -1236,12 +1334,21 @@ def sweep_kernel(method, kind, s, v1, v2, fv, fg, x0, xstar, use_grad, scale, th
     method : int
         Code from :data:`SWEEP_METHODS` (``torch.optim.SGD`` semantics; for
         Nesterov the iterate is PyTorch's parameter, the look-ahead point).
-    kind, s, v1, v2, fv, fg
-        The :class:`~heavyball._kinds.CompiledProblem`.
+    kind : int
+        Problem kind code of the :class:`~heavyball._kinds.CompiledProblem`.
+    s, v1, v2 : ndarray
+        Its scalars and two vectors (``cp.scalars``, ``cp.vec1``, ``cp.vec2``).
+    fv, fg : None or first-class function
+        The user's compiled ``value`` and ``grad``; None for a built-in.
+        The six come from ``heavyball._compiled.problem_args(cp)``.
     x0 : ndarray, shape (d,)
+        Starting point shared by every grid point (each starts at rest).
     xstar : ndarray, shape (d,)
         Minimiser; ignored when ``use_grad`` (then ``|grad L(x_k)|`` stands
         in for ``|x_k - x*|``).
+    use_grad : bool
+        Measure the error by the gradient norm instead of the distance to
+        ``xstar`` (for problems without a known minimiser).
     scale : float
         A power of two; the tolerance test compares
         ``sum_i max(scale |x_k - x*|_i, DISTANCE_FLOOR)^2`` with ``thr2``.
@@ -1253,7 +1360,9 @@ def sweep_kernel(method, kind, s, v1, v2, fv, fg, x0, xstar, use_grad, scale, th
         far below the rounding of ``thr2``, and keeps the squares of
         vanishing coordinates out of the subnormal range (20x slower).
     lrs, moms : ndarray
+        The grid axes: learning rates (fastest index) and momenta.
     p0, p1 : int
+        The grid points ``p0 <= p < p1`` run by this call.
     k0, k1, n : int
         Steps ``k0 <= k < k1 <= n + 1`` are run; ``k = n`` is only the
         tolerance test of the final state.
@@ -1278,6 +1387,41 @@ def sweep_kernel(method, kind, s, v1, v2, fv, fg, x0, xstar, use_grad, scale, th
     remaining steps on subnormal numbers, each about 20 times slower than a
     normal one. (A test at every step costs about a third of a step; every
     16th leaves at most 15 slow steps per coordinate that underflows.)
+
+    Each grid point runs ``torch.optim.SGD`` [1]_ coordinate by coordinate, with
+    the buffer starting at ``b = 0`` so that the first buffer is ``g``
+    (PyTorch's undamped first step):
+
+    * ``gd``: ``x' = x - lr g``;
+    * ``heavy_ball``: ``b' = mu b + g``, ``x' = x - lr b'``;
+    * ``nesterov``: ``b' = mu b + g``, ``x' = x - lr (g + mu b')``.
+
+    ``steps`` is the first ``k`` with
+    ``sum_i max(scale |x_k - x*|_i, DISTANCE_FLOOR)^2 <= thr2``.
+
+    References
+    ----------
+    .. [1] PyTorch documentation, ``torch.optim.SGD``.
+       https://pytorch.org/docs/stable/generated/torch.optim.SGD.html
+
+    Examples
+    --------
+    Heavy ball with ``lr = 0.5`` at momenta 0 and 0.5 on ``L = x^2/2`` from
+    ``x = 1``, tolerance ``0.1 |x_0 - x*|`` (``scale = 8``, the power of two
+    bringing 0.1 into ``[0.5, 1)``): momentum 0 halves the error each step
+    (``0.5^4 <= 0.1``); momentum 0.5 reaches ``x_2 = 0`` exactly.
+
+    >>> import numpy as np, heavyball as hb
+    >>> from heavyball import kernels
+    >>> from heavyball._compiled import problem_args
+    >>> cp = hb.Quadratic.diagonal([1.0]).compiled()
+    >>> X, V = np.empty((1, 1, kernels.LANES)), np.empty((1, 1, kernels.LANES))
+    >>> steps, dead = np.empty((1, kernels.LANES), np.int64), np.empty((1, kernels.LANES), np.bool_)
+    >>> kernels.sweep_kernel(kernels.SWEEP_METHODS["heavy_ball"], *problem_args(cp), np.ones(1), np.zeros(1),
+    ...                      False, 8.0, (8.0 * 0.1) ** 2, np.array([0.5]), np.array([0.0, 0.5]), 0, 2, 0, 11, 10,
+    ...                      X, V, steps, dead)
+    >>> steps[0, :2].tolist(), dead[0, :2].tolist()
+    ([4, 2], [False, False])
     """
     n_pts = p1 - p0
     n_lr = lrs.shape[0]

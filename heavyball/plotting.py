@@ -66,12 +66,21 @@ def contour(problem, *, xlim=None, ylim=None, levels=15, resolution=201, scale="
     minimizer : bool
         Mark the problem's minimiser ``x*`` (if it has one) with a star.
     ax : matplotlib Axes, optional
+        Axes to draw on; a new figure and Axes when None.
     contour_kw : dict, optional
         Extra keywords for ``ax.contour`` (copied, never modified).
 
     Returns
     -------
     matplotlib.axes.Axes
+        The Axes drawn on, with the contour set(s) in ``ax.collections``
+        and axis labels ``x_1``, ``x_2``.
+
+    Raises
+    ------
+    ValueError
+        For a problem with ``dim != 2``, ``levels < 2``, ``resolution < 10``,
+        a grid beyond the size limit, or an unknown ``scale``.
 
     Notes
     -----
@@ -192,6 +201,7 @@ def trajectories(problem, trajectories, *, labels=None, xlim=None, ylim=None, le
     legend : bool
         Add a legend (when more than one series is drawn).
     ax : matplotlib Axes, optional
+        Axes to draw on; a new figure and Axes when None.
     line_kw : dict, optional
         Extra keywords for every path's ``ax.plot`` (copied).
 
@@ -199,6 +209,18 @@ def trajectories(problem, trajectories, *, labels=None, xlim=None, ylim=None, le
     -------
     matplotlib.axes.Axes
         One ``Line2D`` per trajectory, labelled; a diverged run's label says so.
+
+    Raises
+    ------
+    ValueError
+        For a problem or a trajectory whose dimension is not 2, or labels that
+        do not match the trajectories.
+
+    Notes
+    -----
+    Each path is the polyline through the recorded iterates ``x_k``; nothing
+    is interpolated or resampled. The contours are those of :func:`contour`
+    (log-spaced levels) over the plotted window.
 
     Examples
     --------
@@ -279,6 +301,7 @@ def phase_portrait(system, *, coordinate=0, trajectories=(), labels=None, xlim=N
         velocity, and is refused: convert it with
         :func:`heavyball.maps.physical_run` (``mass=system.mass``).
     labels : sequence of str, optional
+        Legend labels (default: the method names).
     xlim, vlim : (float, float), optional
         Plotted ranges; default the extent of the runs (or ``x*_i +- 2``).
     point : array_like, shape (dim,), optional
@@ -292,7 +315,9 @@ def phase_portrait(system, *, coordinate=0, trajectories=(), labels=None, xlim=N
     resolution : int
         Grid points per axis of the vector field.
     legend : bool
+        Add a legend.
     ax : matplotlib Axes, optional
+        Axes to draw on; a new figure and Axes when None.
     stream_kw : dict, optional
         Extra keywords for ``ax.streamplot`` (copied).
 
@@ -300,6 +325,13 @@ def phase_portrait(system, *, coordinate=0, trajectories=(), labels=None, xlim=N
     -------
     matplotlib.axes.Axes
         One labelled ``Line2D`` per trajectory plus a legend proxy for the flow.
+
+    Raises
+    ------
+    ValueError
+        For a ``system`` that is not a :class:`~heavyball.DampedParticle` or
+        has ``mass = 0``, a ``coordinate`` out of range, or a trajectory that
+        is an optimiser run or lacks a velocity.
 
     Notes
     -----
@@ -313,7 +345,7 @@ def phase_portrait(system, *, coordinate=0, trajectories=(), labels=None, xlim=N
     >>> from heavyball import plotting
     >>> sys = hb.DampedParticle(hb.Quadratic.diagonal([1.0]), mass=1.0, friction=0.3)
     >>> run = hb.integrate(sys, [1.5], method="symplectic_euler", step=0.5, n_steps=40)
-    >>> ax = plotting.phase_portrait(sys, trajectories=[run])
+    >>> ax = plotting.phase_portrait(sys, trajectories=[run], density=0.3)  # sparse streamlines: quick
     >>> ax.get_xlabel(), ax.get_ylabel()
     ('$x$', '$v = \\dot x$')
     >>> import matplotlib.pyplot as plt; plt.close(ax.figure)
@@ -424,7 +456,9 @@ def convergence(trajectories, *, labels=None, quantity="loss", problem=None, min
     Parameters
     ----------
     trajectories : Trajectory, sequence or dict
+        The runs; a dict maps legend labels to trajectories.
     labels : sequence of str, optional
+        Legend labels (default: the method names).
     quantity : {"loss", "distance", "grad_norm"}
         ``"loss"``: ``L(x_k) - L*``; ``"distance"``: ``|x_k - x*|``;
         ``"grad_norm"``: ``|grad L(x_k)|`` (needs ``problem``).
@@ -443,7 +477,9 @@ def convergence(trajectories, *, labels=None, quantity="loss", problem=None, min
         a dashed guide ``e_0 rho^k`` (``rho^(2k)`` for the loss, which is
         quadratic in the error) in the trajectory's colour.
     legend : bool
+        Add a legend.
     ax : matplotlib Axes, optional
+        Axes to draw on; a new figure and Axes when None.
     line_kw : dict, optional
         Extra keywords for every curve (copied).
 
@@ -458,7 +494,17 @@ def convergence(trajectories, *, labels=None, quantity="loss", problem=None, min
     ------
     ValueError
         If a recorded loss is below ``L*`` by more than rounding (``min_value``
-        wrong for this problem).
+        wrong for this problem), ``"distance"`` without a minimiser,
+        ``"grad_norm"`` without ``problem``, ``xaxis="step"`` for a
+        continuous run, or ``rates`` of the wrong length.
+
+    Notes
+    -----
+    The curves are ``e_k = L(x_k) - L*``, ``|x_k - x*|`` or
+    ``|grad L(x_k)|`` against ``k = (t_k - t_0)/h`` (or ``t_k``), with
+    ``e_k <= 0`` left out. A guide for rate ``rho`` is ``e_0 rho^k``
+    (``e_0 rho^(2k)`` for the loss): a run converging at the spectral radius
+    runs parallel to it.
 
     Examples
     --------
@@ -612,8 +658,12 @@ def rate_heatmap(result=None, *, eigenvalues=None, lrs=None, momenta=None, metho
         Mark :func:`heavyball.spectral.optimal_parameters` for ``[mu, L]``
         (needs the eigenvalues) with a star; a sweep also gets its best grid
         point as a hollow circle.
-    colorbar, legend : bool
+    colorbar : bool
+        Add a colour bar.
+    legend : bool
+        Add a legend (optimum markers, divergent patch).
     ax : matplotlib Axes, optional
+        Axes to draw on; a new figure and Axes when None.
     mesh_kw : dict, optional
         Extra keywords for ``ax.pcolormesh`` (copied).
     field : {"rate", "steps_to_tol", "final_loss"}
@@ -629,12 +679,28 @@ def rate_heatmap(result=None, *, eigenvalues=None, lrs=None, momenta=None, metho
         (shape ``(len(momenta), len(lrs))``; for the rate, masked where ``>= 1``
         or not finite).
 
+    Raises
+    ------
+    ValueError
+        For an analytic map without ``eigenvalues``, ``lrs`` and ``momenta``,
+        a ``field`` other than ``"rate"`` without a sweep, an unknown
+        ``method``, ``scale`` or ``field``, or colour limits out of range.
+
+    Notes
+    -----
+    The analytic value at ``(lr, beta)`` is
+    ``rho = max_i max |s|`` over the roots of each mode's polynomial (heavy
+    ball ``s^2 - (1 + beta - lr lambda_i) s + beta``), as computed by
+    :func:`heavyball.spectral.spectral_radius`. With ``scale="log"`` the
+    colour is ``-log10(1 - rho)`` of ``rho`` clipped to ``[vmin, vmax]``
+    (``rho`` itself with ``scale="linear"``); ``rho >= 1`` is masked.
+
     Examples
     --------
     >>> import numpy as np
     >>> from heavyball import plotting
-    >>> ax = plotting.rate_heatmap(eigenvalues=[1.0, 100.0], lrs=np.geomspace(1e-3, 0.1, 40),
-    ...                            momenta=np.linspace(0, 0.99, 40))
+    >>> ax = plotting.rate_heatmap(eigenvalues=[1.0, 100.0], lrs=np.geomspace(1e-3, 0.1, 12),
+    ...                            momenta=np.linspace(0, 0.99, 12))
     >>> ax.get_xscale(), ax.collections[0].get_clim()
     ('log', (0.0, 0.999))
     >>> import matplotlib.pyplot as plt; plt.close(ax.figure)
@@ -824,13 +890,35 @@ def regime_map(*, lr_lambda=(0.0, 4.2), momenta=(0.0, 1.0), resolution=301, boun
         Mark the modes of a quadratic at a given tuning: one marker per
         eigenvalue at ``(lr lambda_i, momentum)``.
     legend : bool
+        Add a legend (one patch per regime, beside the Axes).
     ax : matplotlib Axes, optional
+        Axes to draw on; a new figure and Axes when None.
 
     Returns
     -------
     matplotlib.axes.Axes
         ``ax.images[0]`` holds the regime codes (indices into
         ``heavyball.spectral.REGIMES``).
+
+    Raises
+    ------
+    ValueError
+        For bad ranges, ``resolution < 10``, or ``eigenvalues`` without
+        ``lr`` and ``momentum``.
+
+    Notes
+    -----
+    With ``a = lr lambda`` and ``0 <= beta < 1`` the regions are
+    ``0 < a < (1 - sqrt beta)^2`` (monotone),
+    ``(1 - sqrt beta)^2 < a < (1 + sqrt beta)^2`` (oscillating),
+    ``(1 + sqrt beta)^2 < a < 2 + 2 beta`` (sign flipping) and the rest
+    (divergent); negative ``a`` is drawn as ``a = 0``. The map follows
+    Goh's [1]_.
+
+    References
+    ----------
+    .. [1] G. Goh, "Why Momentum Really Works", Distill, 2017.
+       https://distill.pub/2017/momentum/
 
     Examples
     --------

@@ -95,9 +95,11 @@ def iteration_matrix(H, lr, momentum=0.0, method="heavy_ball"):
     H : array_like, shape (n, n), or Quadratic
         Symmetric Hessian.
     lr : float >= 0
+        Learning rate of the PyTorch optimiser.
     momentum : float
         ``beta``; must be 0 for ``"gd"``.
     method : {"gd", "heavy_ball", "nesterov"}
+        The PyTorch ``SGD`` variant (plain, ``momentum=beta``, ``nesterov=True``).
 
     Returns
     -------
@@ -117,6 +119,12 @@ def iteration_matrix(H, lr, momentum=0.0, method="heavy_ball"):
     PyTorch's first step (buffer ``= g_0``) fits these with ``e_{-1} = e_0``
     for heavy ball but not for Nesterov, whose first step is
     ``x_1 = x_0 - lr (1 + beta) g_0``; from ``k = 1`` on both obey ``R``.
+    The updates are those of ``torch.optim.SGD`` [1]_.
+
+    References
+    ----------
+    .. [1] PyTorch documentation, ``torch.optim.SGD``.
+       https://pytorch.org/docs/stable/generated/torch.optim.SGD.html
 
     Examples
     --------
@@ -154,9 +162,11 @@ def mode_roots(eigenvalues, lr, momentum=0.0, method="heavy_ball"):
         Hessian eigenvalues (any real numbers; negative ones are saddle
         directions).
     lr : float >= 0
+        Learning rate.
     momentum : float
         ``beta``; 0 for ``"gd"``.
     method : {"gd", "heavy_ball", "nesterov"}
+        As in :func:`iteration_matrix`.
 
     Returns
     -------
@@ -165,6 +175,14 @@ def mode_roots(eigenvalues, lr, momentum=0.0, method="heavy_ball"):
         ``Im >= 0``), column 1 the other. For ``"gd"`` column 1 is 0: the
         roots are those of ``s (s - (1 - lr lambda))``, heavy ball at momentum
         0, so that all methods share one shape.
+
+    Raises
+    ------
+    ValueError
+        For ``lr < 0``, non-finite eigenvalues, a non-zero momentum with
+        ``"gd"``, an unknown method, or a mode polynomial overflowing float64.
+    TypeError
+        For non-real inputs (strings, booleans, complex numbers).
 
     Notes
     -----
@@ -199,9 +217,13 @@ def spectral_radius(eigenvalues, lr, momentum=0.0, method="heavy_ball"):
     Parameters
     ----------
     eigenvalues : float or array_like, shape (n,)
+        Hessian eigenvalues.
     lr : float >= 0
+        Learning rate.
     momentum : float
+        ``beta``; 0 for ``"gd"``.
     method : {"gd", "heavy_ball", "nesterov"}
+        As in :func:`iteration_matrix`.
 
     Returns
     -------
@@ -210,6 +232,11 @@ def spectral_radius(eigenvalues, lr, momentum=0.0, method="heavy_ball"):
         converges from every start iff it is ``< 1``. Equal to the spectral
         radius of :func:`iteration_matrix`, at ``O(n)`` cost once the
         eigenvalues are known (no ``2n x 2n`` eigen-solve).
+
+    Raises
+    ------
+    ValueError
+        As :func:`mode_roots`.
 
     Notes
     -----
@@ -232,7 +259,31 @@ def spectral_radius(eigenvalues, lr, momentum=0.0, method="heavy_ball"):
 # ----------------------------------------------------------------------------- optimal tuning
 
 class OptimalParameters(NamedTuple):
-    """``(lr, momentum, rate)``: a tuning and the spectral radius it achieves on ``[mu, L]``."""
+    r"""``(lr, momentum, rate)``: a tuning and the spectral radius it achieves on ``[mu, L]``.
+
+    Parameters
+    ----------
+    lr : float
+        Learning rate.
+    momentum : float
+        ``beta`` (0 for gradient descent).
+    rate : float
+        Worst-case spectral radius over eigenvalues in ``[mu, L]``.
+
+    Notes
+    -----
+    Returned by :func:`optimal_parameters`; a plain named tuple, so it
+    unpacks as ``lr, beta, rate = ...``. ``rate^k`` bounds the asymptotic
+    error reduction after ``k`` steps on every quadratic with spectrum in
+    ``[mu, L]``.
+
+    Examples
+    --------
+    >>> from heavyball import spectral
+    >>> p = spectral.optimal_parameters(1.0, 9.0, "gd")
+    >>> p.lr, p.momentum, p.rate  # 2/(L + mu), 0, (L - mu)/(L + mu)
+    (0.2, 0.0, 0.8)
+    """
 
     lr: float
     momentum: float
@@ -245,7 +296,10 @@ def optimal_parameters(mu, L, method):
     Parameters
     ----------
     mu, L : float, ``0 < mu <= L``
+        Smallest and largest Hessian eigenvalue (strong convexity and
+        smoothness constants).
     method : {"gd", "heavy_ball", "nesterov"}
+        Which tuning.
 
     Returns
     -------
@@ -264,15 +318,24 @@ def optimal_parameters(mu, L, method):
     With ``k = L/mu``:
 
     * GD: ``lr = 2/(L + mu)``, rate ``(k - 1)/(k + 1)`` (optimal).
-    * Heavy ball (Polyak): ``lr = 4/(sqrt L + sqrt mu)^2``,
+    * Heavy ball (Polyak [1]_): ``lr = 4/(sqrt L + sqrt mu)^2``,
       ``beta = ((sqrt k - 1)/(sqrt k + 1))^2``, rate ``(sqrt k - 1)/(sqrt k + 1)``
       (optimal); every mode then has modulus exactly ``sqrt(beta)``, with a
       double root at ``mu`` and at ``L``.
-    * Nesterov (Lessard, Recht & Packard 2016): ``lr = 4/(3L + mu)``,
+    * Nesterov (Lessard, Recht & Packard 2016 [2]_): ``lr = 4/(3L + mu)``,
       ``beta = (sqrt(3k + 1) - 2)/(sqrt(3k + 1) + 2)``, rate
       ``1 - 2/sqrt(3k + 1)``: a double root ``1 - 2/sqrt(3k+1)`` at ``mu`` and
       the simple root ``-(1 - 2/sqrt(3k+1))`` at ``L``; every mode in between
       is strictly faster. (A tuning, not the best Nesterov rate on quadratics.)
+
+    References
+    ----------
+    .. [1] B. T. Polyak, "Some methods of speeding up the convergence of
+       iteration methods", USSR Computational Mathematics and Mathematical
+       Physics 4(5), 1964.
+    .. [2] L. Lessard, B. Recht and A. Packard, "Analysis and design of
+       optimization algorithms via integral quadratic constraints", SIAM
+       Journal on Optimization 26(1), 2016.
 
     Examples
     --------
@@ -305,7 +368,37 @@ def _optimal(mu, L, method):
 
 
 class RateRow(NamedTuple):
-    """One row of :func:`rate_table`."""
+    r"""One row of :func:`rate_table`: optimal rates and step counts at one condition number.
+
+    Parameters
+    ----------
+    kappa : float
+        Condition number ``L/mu``.
+    gd_rate : float
+        ``(kappa - 1)/(kappa + 1)``.
+    heavy_ball_rate : float
+        ``(sqrt kappa - 1)/(sqrt kappa + 1)``.
+    nesterov_rate : float
+        ``1 - 2/sqrt(3 kappa + 1)``.
+    gd_steps : int
+        Smallest ``k`` with ``gd_rate^k <= reduction``.
+    heavy_ball_steps : int
+        The same for heavy ball.
+    nesterov_steps : int
+        The same for Nesterov.
+
+    Notes
+    -----
+    The rates are those of :func:`optimal_parameters` (exact closed forms);
+    the steps are those of :func:`rate_table`'s ``reduction``.
+
+    Examples
+    --------
+    >>> from heavyball import spectral
+    >>> row = spectral.rate_table(9.0)[0]
+    >>> row.kappa, row.gd_rate, row.heavy_ball_rate  # 8/10, 2/4
+    (9.0, 0.8, 0.5)
+    """
 
     kappa: float
     gd_rate: float
@@ -348,10 +441,28 @@ def rate_table(kappas, reduction=1e-6):
         :func:`optimal_parameters`' closed forms, steps the smallest ``k`` with
         ``rate^k <= reduction``.
 
+    Raises
+    ------
+    ValueError
+        For an empty ``kappas`` or one below 1, ``reduction`` outside
+        ``(0, 1)``, or a condition number so large that the step count
+        overflows.
+
     Notes
     -----
     ``log rate`` is taken as ``log1p(-2/(k + 1))``, ``log1p(-2/(sqrt k + 1))``
     and ``log1p(-2/sqrt(3k + 1))``, which stay accurate as ``k -> inf``.
+    The rates are those of the tunings of Polyak [1]_ (heavy ball) and of
+    Lessard, Recht and Packard [2]_ (Nesterov).
+
+    References
+    ----------
+    .. [1] B. T. Polyak, "Some methods of speeding up the convergence of
+       iteration methods", USSR Computational Mathematics and Mathematical
+       Physics 4(5), 1964.
+    .. [2] L. Lessard, B. Recht and A. Packard, "Analysis and design of
+       optimization algorithms via integral quadratic constraints", SIAM
+       Journal on Optimization 26(1), 2016.
 
     Examples
     --------
