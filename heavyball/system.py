@@ -69,7 +69,7 @@ class DampedParticle:
         x' = v, \qquad
         v' = \frac{-\sigma(t) \nabla L(x) - \gamma(t) v - c_H \nabla^2 L(x) v}{m},
 
-    and for ``m = 0``, ``x' = -\sigma(t) \nabla L(x) / \gamma(t)``. Its
+    and for ``m = 0``, ``x' = -sigma(t) grad L(x) / gamma(t)``. Its
     mechanical energy ``E = L(x) + m |v|^2 / 2`` (:meth:`energy`) decays at the
     rate ``dE/dt = -gamma |v|^2`` when ``sigma = 1`` and ``c_H = 0``. The
     fixed-step schemes of :mod:`heavyball.integrators` discretise it; they are
