@@ -91,6 +91,12 @@ class TorchProblem(Problem):
     of ``x``), so ``value`` at an iterate where the gradient was taken costs
     no second forward pass; it is the same number a fresh forward gives.
 
+    References
+    ----------
+    .. [1] PyTorch documentation: ``torch.nn.utils.parameters_to_vector`` and
+       ``vector_to_parameters`` (the layout of ``x``), ``torch.autograd.grad``,
+       and ``torch.utils.data.DataLoader`` (``drop_last``).
+
     Examples
     --------
     >>> import torch

@@ -142,6 +142,14 @@ class SharpFlatMinima(Problem):
     ``exp(r tanh x)`` lies in ``[e^{-r}, e^r]``, so ``L`` grows like ``x^4``
     on both sides and has no other stationary point.
 
+    References
+    ----------
+    .. [1] S. Hochreiter and J. Schmidhuber, "Flat minima", Neural
+       Computation 9(1), 1-42, 1997.
+    .. [2] N. S. Keskar, D. Mudigere, J. Nocedal, M. Smelyanskiy and
+       P. T. P. Tang, "On large-batch training for deep learning:
+       generalization gap and sharp minima", ICLR 2017.
+
     Examples
     --------
     >>> from heavyball.landscapes import SharpFlatMinima
