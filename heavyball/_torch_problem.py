@@ -91,6 +91,12 @@ class TorchProblem(Problem):
     of ``x``), so ``value`` at an iterate where the gradient was taken costs
     no second forward pass; it is the same number a fresh forward gives.
 
+    References
+    ----------
+    .. [1] PyTorch documentation: ``torch.nn.utils.parameters_to_vector`` and
+       ``vector_to_parameters`` (the layout of ``x``), ``torch.autograd.grad``,
+       and ``torch.utils.data.DataLoader`` (``drop_last``).
+
     Examples
     --------
     >>> import torch
@@ -142,11 +148,33 @@ class TorchProblem(Problem):
         Parameters
         ----------
         k : int >= 0
+            The step.
 
         Returns
         -------
         ndarray of int64, shape (batch_size,)
-            ``arange(n)`` without a ``batch_size``.
+            Sample indices; ``arange(n)`` without a ``batch_size``.
+
+        Raises
+        ------
+        ValueError
+            If ``k`` is not an integer ``>= 0``.
+
+        Notes
+        -----
+        Epoch ``e = k // (n // B)`` is the permutation
+        ``numpy.random.default_rng([seed, e]).permutation(n)``, and step ``k``
+        takes its slice ``j B .. (j + 1) B`` with ``j = k mod (n // B)``; the last
+        ``n mod B`` samples of each permutation are dropped (``drop_last=True``).
+
+        Examples
+        --------
+        >>> import torch, heavyball as hb
+        >>> model = torch.nn.Linear(2, 1).double()
+        >>> X, y = torch.zeros(10, 2, dtype=torch.float64), torch.zeros(10, 1, dtype=torch.float64)
+        >>> p = hb.TorchProblem(model, torch.nn.functional.mse_loss, X, y, batch_size=4, seed=1)
+        >>> len(p.batch(0)), len(set(p.batch(0)) | set(p.batch(1)))  # two disjoint batches per epoch
+        (4, 8)
         """
         k = _v.integer("k", k, low=0)
         if self.batch_size is None:
@@ -159,9 +187,37 @@ class TorchProblem(Problem):
         return self._perm[j * self.batch_size:(j + 1) * self.batch_size].copy()
 
     def stochastic_grad(self, x, k, rng=None):
-        """Gradient of the minibatch loss on :meth:`batch` ``(k)`` (``rng`` is not used).
+        """Gradient of the minibatch loss on the samples :meth:`batch` ``(k)``.
 
-        ``x`` of shape ``(..., dim)`` evaluates every point on the same minibatch.
+        Parameters
+        ----------
+        x : array_like, shape (dim,) or (..., dim)
+            Parameter vector(s); every point is evaluated on the same minibatch.
+        k : int >= 0
+            The step, which selects the minibatch.
+        rng : numpy.random.Generator, optional
+            Not used: the batches depend on the problem's ``seed`` only (the
+            argument is there for the ``stochastic_grad(x, k, rng)`` protocol).
+
+        Returns
+        -------
+        ndarray, same shape as ``x``
+            ``grad_x loss_fn(model_x(inputs[i]), targets[i])`` for ``i = batch(k)``;
+            the full-data gradient when ``batch_size`` is None.
+
+        Notes
+        -----
+        One forward and one backward pass per point, on the selected rows of
+        ``inputs`` and ``targets``; the model's parameters are restored afterwards.
+
+        Examples
+        --------
+        >>> import numpy as np, torch, heavyball as hb
+        >>> model = torch.nn.Linear(1, 1, bias=False).double()
+        >>> X = torch.tensor([[1.0], [2.0]], dtype=torch.float64)
+        >>> p = hb.TorchProblem(model, torch.nn.functional.mse_loss, X, 2 * X, batch_size=1)
+        >>> sorted(float(p.stochastic_grad([0.0], k, None)[0]) for k in (0, 1))  # 2 x_i (w x_i - y_i)
+        [-16.0, -4.0]
         """
         x = _v.points("x", x, self.dim)
         if self.batch_size is None:
@@ -181,7 +237,32 @@ class TorchProblem(Problem):
         return self._map(self._full_hessian, x, (self.dim, self.dim))
 
     def value(self, x):
-        """Full-data loss ``L(x)``: a float for ``x`` of shape ``(dim,)``, else shape ``(...)``."""
+        """Full-data loss ``L(x)``: a float for ``x`` of shape ``(dim,)``, else shape ``(...)``.
+
+        Parameters
+        ----------
+        x : array_like, shape (dim,) or (..., dim)
+            Parameter vector(s).
+
+        Returns
+        -------
+        float or ndarray, shape (...)
+            ``loss_fn(model_x(inputs), targets)`` at each point.
+
+        Notes
+        -----
+        At a point where the full-batch gradient was taken the loss remembered
+        then is returned (no second forward pass; the same number).
+
+        Examples
+        --------
+        >>> import torch, heavyball as hb
+        >>> model = torch.nn.Linear(1, 1, bias=False).double()
+        >>> X = torch.tensor([[1.0], [2.0]], dtype=torch.float64)
+        >>> p = hb.TorchProblem(model, torch.nn.functional.mse_loss, X, 2 * X)
+        >>> p.value([0.0]), p.value([[2.0], [1.0]])  # mean((w x_i - 2 x_i)^2)
+        (10.0, array([0. , 2.5]))
+        """
         out = super().value(x)
         return float(out) if out.ndim == 0 else out
 

@@ -1,20 +1,20 @@
 r"""Landscapes for the seed documents' scenarios, each with a measurable question.
 
-==========================  =========================================================
-problem                     scenario (registry name)
-==========================  =========================================================
-:class:`Ravine`             long narrow valley ``L = (steep x^2 + shallow y^2)/2``;
-                            the default is the course page's ``100 x^2 + y^2``
-                            (``"ravine"``)
-:class:`SharpFlatMinima`    one flat and one sharp minimum of equal depth
-                            (``"sharp_flat"``)
-:class:`LeastSquares`       least squares with minibatch gradients whose noise
-                            covariance is exactly ``Sigma_1 / B`` (``"least_squares"``)
-:class:`SparseLeastSquares` one-hot features of unequal frequency: sparse minibatch
-                            gradients (``"sparse_least_squares"``)
-:class:`DriftingQuadratic`  online quadratic whose minimiser moves with the step
-                            (``"drifting_quadratic"``)
-==========================  =========================================================
+===========================  =========================================================
+problem                      scenario (registry name)
+===========================  =========================================================
+:class:`Ravine`              long narrow valley ``L = (steep x^2 + shallow y^2)/2``;
+                             the default is the course page's ``100 x^2 + y^2``
+                             (``"ravine"``)
+:class:`SharpFlatMinima`     one flat and one sharp minimum of equal depth
+                             (``"sharp_flat"``)
+:class:`LeastSquares`        least squares with minibatch gradients whose noise
+                             covariance is exactly ``Sigma_1 / B`` (``"least_squares"``)
+:class:`SparseLeastSquares`  one-hot features of unequal frequency: sparse minibatch
+                             gradients (``"sparse_least_squares"``)
+:class:`DriftingQuadratic`   online quadratic whose minimiser moves with the step
+                             (``"drifting_quadratic"``)
+===========================  =========================================================
 
 The plateau and the saddle are :class:`~heavyball.problems.Plateau` and
 :class:`~heavyball.problems.Saddle`; the tilted double well (local and
@@ -88,7 +88,20 @@ class Ravine(Quadratic):
         self.steep, self.shallow = steep, shallow
 
     def compiled(self):
-        """The diagonal quadratic's compiled form: the ravine keeps its formulas."""
+        """The diagonal quadratic's compiled form: the ravine keeps its formulas.
+
+        Returns
+        -------
+        CompiledProblem
+            ``DIAGONAL_QUADRATIC`` with eigenvalues ``(steep, shallow)`` and no
+            linear term.
+
+        Examples
+        --------
+        >>> from heavyball.landscapes import Ravine
+        >>> Ravine().compiled().vec1
+        array([200.,   2.])
+        """
         return self._compiled_form()
 
     def _params(self):
@@ -128,6 +141,14 @@ class SharpFlatMinima(Problem):
     and both minima have ``L = 0`` (no preference by depth). The weight
     ``exp(r tanh x)`` lies in ``[e^{-r}, e^r]``, so ``L`` grows like ``x^4``
     on both sides and has no other stationary point.
+
+    References
+    ----------
+    .. [1] S. Hochreiter and J. Schmidhuber, "Flat minima", Neural
+       Computation 9(1), 1-42, 1997.
+    .. [2] N. S. Keskar, D. Mudigere, J. Nocedal, M. Smelyanskiy and
+       P. T. P. Tang, "On large-batch training for deep learning:
+       generalization gap and sharp minima", ICLR 2017.
 
     Examples
     --------
@@ -254,12 +275,46 @@ class LeastSquares(Problem):
     def random(cls, n_samples=200, dim=10, kappa=100.0, noise=0.5, batch_size=1, seed=0):
         """A random instance whose Hessian ``A^T A / n`` has eigenvalues ``geomspace(1, kappa, dim)``.
 
-        ``A = sqrt(n) U diag(sqrt(eigenvalues)) V^T`` with ``U`` (``n x dim``,
-        orthonormal columns) and ``V`` orthogonal drawn from ``seed``;
+        Parameters
+        ----------
+        n_samples : int >= dim, optional
+            ``n``, the number of rows of ``A`` (default 200).
+        dim : int >= 1, optional
+            Number of unknowns (default 10).
+        kappa : float in [1, 1e10], optional
+            Condition number of the Hessian (default 100); at most ``1e10``, as
+            the constructor's full-rank test refuses ``A^T A`` with
+            ``mu <= 1e-12 L``.
+        noise : float >= 0, optional
+            Standard deviation of the label noise (default 0.5).
+        batch_size : int >= 1, optional
+            ``B`` of :meth:`stochastic_grad` (default 1).
+        seed : int >= 0 or None, optional
+            Seed of :func:`numpy.random.default_rng` (default 0).
+
+        Returns
+        -------
+        LeastSquares
+            The instance.
+
+        Raises
+        ------
+        ValueError
+            For a parameter out of range, ``n_samples < dim``, or a size that
+            would not fit in memory.
+
+        Notes
+        -----
+        ``A = sqrt(n) U diag(sqrt(lambda)) V^T`` with ``U`` (``n x dim``,
+        orthonormal columns) and ``V`` orthogonal drawn from ``seed``, so
+        ``A^T A / n = V diag(lambda) V^T`` exactly (to rounding);
         ``y = A x_true + noise * eps`` with standard normal ``x_true`` and ``eps``.
-        ``kappa`` is at most ``1e10`` (the constructor's full-rank test
-        refuses ``A^T A`` with ``mu <= 1e-12 L``), ``seed`` an integer >= 0 or
-        None.
+
+        Examples
+        --------
+        >>> from heavyball.landscapes import LeastSquares
+        >>> LeastSquares.random(n_samples=20, dim=2, kappa=4.0, seed=0).eigenvalues.round(12)
+        array([1., 4.])
         """
         n = _v.integer("n_samples", n_samples, low=1)
         d = _v.integer("dim", dim, low=1)
@@ -292,7 +347,36 @@ class LeastSquares(Problem):
         return np.broadcast_to(self.hessian_matrix, x.shape + (self.dim,)).copy()
 
     def stochastic_grad(self, x, k, rng):
-        """Minibatch gradient at ``x`` (shape ``(..., dim)``), one batch per leading index."""
+        """Minibatch gradient at ``x`` (shape ``(..., dim)``), one batch per leading index.
+
+        Parameters
+        ----------
+        x : array_like, shape (dim,) or (..., dim)
+            Point(s).
+        k : int
+            The step (not used: the draws are i.i.d. at every step).
+        rng : numpy.random.Generator
+            Source of the sample indices.
+
+        Returns
+        -------
+        ndarray, same shape as ``x``
+            ``g_B = (1/B) sum_s a_{i_s} (a_{i_s}^T x - y_{i_s})`` for each point,
+            with its own ``B`` indices drawn uniformly with replacement.
+
+        Notes
+        -----
+        Unbiased, ``E g_B = grad L(x)``, with covariance
+        :meth:`gradient_covariance`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from heavyball.landscapes import LeastSquares
+        >>> p = LeastSquares.random(n_samples=20, dim=2, seed=0)
+        >>> p.stochastic_grad(np.zeros((3, 2)), 0, np.random.default_rng(0)).shape
+        (3, 2)
+        """
         x = _v.points("x", x, self.dim)
         idx = rng.integers(self.n_samples, size=x.shape[:-1] + (self.batch_size,))
         a = self.A[idx]  # (..., B, dim)
@@ -300,7 +384,34 @@ class LeastSquares(Problem):
         return np.einsum("...bd,...b->...d", a, resid) / self.batch_size
 
     def gradient_covariance(self, x, batch_size=None):
-        """Covariance of ``stochastic_grad`` at ``x`` (shape ``(dim,)``): ``Sigma_1(x) / B``."""
+        """Covariance of :meth:`stochastic_grad` at ``x``: ``Sigma_1(x) / B``.
+
+        Parameters
+        ----------
+        x : array_like, shape (dim,)
+            The point.
+        batch_size : int >= 1, optional
+            ``B``; default the problem's ``batch_size``.
+
+        Returns
+        -------
+        ndarray, shape (dim, dim)
+            ``((1/n) sum_i g_i g_i^T - grad L grad L^T) / B`` with the
+            per-sample gradients ``g_i = a_i (a_i^T x - y_i)``.
+
+        Notes
+        -----
+        Exact, because the ``B`` indices are independent draws with replacement.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from heavyball.landscapes import LeastSquares
+        >>> p = LeastSquares.random(n_samples=20, dim=2, seed=0)
+        >>> C1, C4 = p.gradient_covariance(np.zeros(2)), p.gradient_covariance(np.zeros(2), batch_size=4)
+        >>> bool(np.allclose(C1, 4 * C4))
+        True
+        """
         x = _v.vector("x", x, self.dim)
         B = self.batch_size if batch_size is None else _v.integer("batch_size", batch_size, low=1)
         per_sample = self.A * (self.A @ x - self.y)[:, None]
@@ -314,6 +425,26 @@ class LeastSquares(Problem):
 class SparseLeastSquares(Problem):
     r"""One-hot regression: each sample touches one coordinate, chosen with probability ``p_j``.
 
+    Parameters
+    ----------
+    frequencies : array_like, shape (dim,)
+        Positive, normalised to sum 1.
+    target : array_like, shape (dim,), optional
+        The minimiser ``t`` (default all ones).
+    noise : float >= 0, optional
+        Standard deviation of the label noise (default 0.1).
+    batch_size : int >= 1, optional
+        ``B``, samples averaged in each stochastic gradient (default 1).
+
+    Raises
+    ------
+    ValueError
+        For non-positive or non-finite frequencies (or a ratio so large that
+        the smallest underflows), a ``target`` of the wrong length, or a
+        parameter out of range.
+
+    Notes
+    -----
     A sample is ``(e_j, t_j + noise eps)`` with ``j ~ Categorical(p)``, so
 
     .. math::
@@ -322,19 +453,10 @@ class SparseLeastSquares(Problem):
 
     a diagonal quadratic with curvatures ``p_j`` (rare features are the flat
     directions; ``kappa = max p / min p``). ``stochastic_grad`` averages ``B``
-    samples drawn with replacement: coordinate ``j`` receives a non-zero
-    gradient only on steps where it is drawn, probability ``1 - (1 - p_j)^B``,
-    the situation of embedding tables.
-
-    Parameters
-    ----------
-    frequencies : array_like, shape (dim,)
-        Positive, normalised to sum 1.
-    target : array_like, shape (dim,), optional
-        The minimiser ``t`` (default all ones).
-    noise : float >= 0
-        Standard deviation of the label noise.
-    batch_size : int >= 1
+    samples drawn with replacement, ``g_j = (1/B) sum_s [j_s = j] (x_j - t_j -
+    noise eps_s)``: coordinate ``j`` receives a non-zero gradient only on steps
+    where it is drawn, probability ``1 - (1 - p_j)^B``
+    (:meth:`touch_probability`), the situation of embedding tables.
 
     Examples
     --------
@@ -374,7 +496,39 @@ class SparseLeastSquares(Problem):
 
     @classmethod
     def zipf(cls, dim=20, exponent=1.0, **kwargs):
-        """Frequencies ``p_j`` proportional to ``(j + 1)^(-exponent)``."""
+        """Frequencies ``p_j`` proportional to ``(j + 1)^(-exponent)``.
+
+        Parameters
+        ----------
+        dim : int >= 1, optional
+            Number of features (default 20).
+        exponent : float >= 0, optional
+            Zipf exponent ``s`` (default 1; 0 gives equal frequencies).
+        **kwargs
+            ``target``, ``noise`` and ``batch_size`` of the constructor.
+
+        Returns
+        -------
+        SparseLeastSquares
+            The instance (registered as ``"sparse_least_squares"``).
+
+        Raises
+        ------
+        ValueError
+            For a parameter out of range, or an exponent so large that the
+            smallest frequency underflows to 0.
+
+        Notes
+        -----
+        ``p_j = (j + 1)^(-s) / sum_i (i + 1)^(-s)``, ``j = 0 .. dim - 1``: a
+        power law like word frequencies.
+
+        Examples
+        --------
+        >>> from heavyball.landscapes import SparseLeastSquares
+        >>> SparseLeastSquares.zipf(dim=4).frequencies  # (1, 1/2, 1/3, 1/4) / (25/12)
+        array([0.48, 0.24, 0.16, 0.12])
+        """
         dim = _v.integer("dim", dim, low=1)
         s = _v.real("exponent", exponent, low=0.0)
         _v.check_size("dim", dim, 5 * dim, "the frequencies, their cumulative sum and the minimiser",
@@ -397,7 +551,35 @@ class SparseLeastSquares(Problem):
         return np.broadcast_to(np.diag(self.frequencies), x.shape + (self.dim,)).copy()
 
     def stochastic_grad(self, x, k, rng):
-        """Minibatch gradient: non-zero only in the coordinates drawn this step."""
+        """Minibatch gradient: non-zero only in the coordinates drawn this step.
+
+        Parameters
+        ----------
+        x : array_like, shape (dim,) or (..., dim)
+            Point(s); each leading index gets its own draws.
+        k : int
+            The step (not used: the draws are i.i.d. at every step).
+        rng : numpy.random.Generator
+            Source of the features and the label noise.
+
+        Returns
+        -------
+        ndarray, same shape as ``x``
+            ``(1/B) sum_s e_{j_s} (x_{j_s} - t_{j_s} - noise eps_s)``.
+
+        Notes
+        -----
+        Unbiased: ``E g = grad L(x) = p * (x - t)`` (elementwise).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from heavyball.landscapes import SparseLeastSquares
+        >>> p = SparseLeastSquares([0.5, 0.5], noise=0.0, batch_size=1)
+        >>> g = p.stochastic_grad(np.zeros(2), 0, np.random.default_rng(0))
+        >>> sorted(g.tolist())  # one coordinate drawn: x_j - t_j = -1
+        [-1.0, 0.0]
+        """
         x = _v.points("x", x, self.dim)
         lead = x.shape[:-1]
         B = self.batch_size
@@ -413,7 +595,28 @@ class SparseLeastSquares(Problem):
         return flat_g.reshape(x.shape)
 
     def touch_probability(self, batch_size=None):
-        """Per-step probability that coordinate ``j`` gets a gradient: ``1 - (1 - p_j)^B``."""
+        """Per-step probability that coordinate ``j`` gets a gradient: ``1 - (1 - p_j)^B``.
+
+        Parameters
+        ----------
+        batch_size : int >= 1, optional
+            ``B``; default the problem's ``batch_size``.
+
+        Returns
+        -------
+        ndarray, shape (dim,)
+            ``1 - (1 - p_j)^B`` for each coordinate.
+
+        Notes
+        -----
+        Computed as ``-expm1(B log1p(-p_j))``, accurate for tiny ``p_j``.
+
+        Examples
+        --------
+        >>> from heavyball.landscapes import SparseLeastSquares
+        >>> SparseLeastSquares([0.5, 0.5]).touch_probability(batch_size=2)
+        array([0.75, 0.75])
+        """
         B = self.batch_size if batch_size is None else _v.integer("batch_size", batch_size, low=1)
         return -np.expm1(B * np.log1p(-np.minimum(self.frequencies, 1.0 - 1e-16)))
 
@@ -487,7 +690,25 @@ class DriftingQuadratic(Problem):
         self.min_value = 0.0
 
     def minimizer_at(self, k):
-        """``c(k)``: shape ``(dim,)`` for a scalar ``k``, ``(len(k), dim)`` for an array."""
+        """``c(k)``: the minimiser at step ``k``.
+
+        Parameters
+        ----------
+        k : float or array_like
+            Step(s).
+
+        Returns
+        -------
+        ndarray
+            Shape ``(dim,)`` for a scalar ``k``, ``(len(k), dim)`` for an array.
+
+        Examples
+        --------
+        >>> from heavyball.landscapes import DriftingQuadratic
+        >>> DriftingQuadratic([1.0, 1.0], drift="circle", radius=2.0, period=4).minimizer_at([0, 1]).round(12) + 0.0
+        array([[2., 0.],
+               [0., 2.]])
+        """
         k_arr = np.asarray(k, dtype=np.float64)
         kk = np.atleast_1d(k_arr)[:, None]
         if self.drift == "linear":
@@ -503,12 +724,52 @@ class DriftingQuadratic(Problem):
         return c[0] if k_arr.ndim == 0 else c
 
     def value_at(self, x, k):
-        """``L_k(x)``; ``x`` of shape ``(..., dim)``."""
+        """``L_k(x)``, the loss at step ``k``.
+
+        Parameters
+        ----------
+        x : array_like, shape (dim,) or (..., dim)
+            Point(s).
+        k : float
+            The step.
+
+        Returns
+        -------
+        ndarray, shape (...)
+            ``1/2 sum_i lambda_i (x_i - c_i(k))^2``.
+
+        Examples
+        --------
+        >>> from heavyball.landscapes import DriftingQuadratic
+        >>> p = DriftingQuadratic([1.0, 1.0], drift="switch", radius=1.0, period=10)
+        >>> c0 = p.minimizer_at(0)
+        >>> [round(float(p.value_at(c0, k)), 12) for k in (0, 10)]  # the target jumped to -c0
+        [0.0, 2.0]
+        """
         d = _v.points("x", x, self.dim) - self.minimizer_at(k)
         return 0.5 * np.sum(self.eigenvalues * d * d, axis=-1)
 
     def grad_at(self, x, k):
-        """``grad L_k(x)``; ``x`` of shape ``(..., dim)``."""
+        """``grad L_k(x)``, the gradient at step ``k``.
+
+        Parameters
+        ----------
+        x : array_like, shape (dim,) or (..., dim)
+            Point(s).
+        k : float
+            The step.
+
+        Returns
+        -------
+        ndarray, same shape as ``x``
+            ``lambda * (x - c(k))`` (elementwise).
+
+        Examples
+        --------
+        >>> from heavyball.landscapes import DriftingQuadratic
+        >>> DriftingQuadratic([1.0, 2.0], drift="circle", radius=1.0, period=4).grad_at([0.0, 0.0], 0) + 0.0
+        array([-1.,  0.])
+        """
         return self.eigenvalues * (_v.points("x", x, self.dim) - self.minimizer_at(k))
 
     def _value(self, x):
@@ -522,7 +783,35 @@ class DriftingQuadratic(Problem):
         return np.broadcast_to(np.diag(self.eigenvalues), x.shape + (self.dim,)).copy()
 
     def stochastic_grad(self, x, k, rng):
-        """``grad L_k(x)`` plus Gaussian noise (none drawn when ``noise = 0``)."""
+        """``grad L_k(x)`` plus Gaussian noise (none drawn when ``noise = 0``).
+
+        Parameters
+        ----------
+        x : array_like, shape (dim,) or (..., dim)
+            Point(s).
+        k : float
+            The step: the gradient is that of ``L_k``.
+        rng : numpy.random.Generator
+            Source of the noise.
+
+        Returns
+        -------
+        ndarray, same shape as ``x``
+            ``grad L_k(x) + noise z`` with ``z`` standard normal.
+
+        Notes
+        -----
+        The hook ``optimize(..., stochastic=True)`` calls at step ``k``, so the
+        optimiser sees the loss of the current step.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from heavyball.landscapes import DriftingQuadratic
+        >>> p = DriftingQuadratic([1.0, 1.0], drift="linear", speed=0.1)
+        >>> p.stochastic_grad([0.0, 0.0], 10, np.random.default_rng(0)).round(6)  # c(10) = (1, 1)/sqrt(2)
+        array([-0.707107, -0.707107])
+        """
         g = self.grad_at(x, k)
         if self.noise > 0:
             g = g + self.noise * rng.standard_normal(g.shape)

@@ -1,21 +1,27 @@
-r"""Exact maps between the damped particle and the optimisers it *is*.
+"""Exact maps between the damped particle and the optimisers it *is*.
 
 For a step ``h`` of a particle with mass ``m > 0`` and friction ``gamma``:
 
-===============================  =======================  ==============================
-integrator                       optimiser                parameters
-===============================  =======================  ==============================
-``symplectic_euler``             ``SGD(lr, beta)``        ``lr = h^2/m``, ``beta = 1 - h gamma/m``
-``nesterov``                     ``SGD(lr, beta, nesterov=True)``  same; PyTorch's iterate is ``x + h beta v``
-``conformal_symplectic_euler``   ``SGD(lr, beta)``        ``lr = h^2/m``, ``beta = exp(-h gamma/m)``
-``implicit_friction_euler``      ``SGD(lr, beta)``        ``lr = h^2/(m + gamma h)``, ``beta = m/(m + gamma h)``
-``explicit_euler``, ``m = 0``    ``GD(lr)``               ``lr = h/gamma``
-===============================  =======================  ==============================
+==============================  ================================  ======================================================
+integrator                      optimiser                         parameters
+==============================  ================================  ======================================================
+``symplectic_euler``            ``SGD(lr, beta)``                 ``lr = h^2/m``, ``beta = 1 - h gamma/m``
+``nesterov``                    ``SGD(lr, beta, nesterov=True)``  same; PyTorch's iterate is ``x + h beta v``
+``conformal_symplectic_euler``  ``SGD(lr, beta)``                 ``lr = h^2/m``, ``beta = exp(-h gamma/m)``
+``implicit_friction_euler``     ``SGD(lr, beta)``                 ``lr = h^2/(m + gamma h)``, ``beta = m/(m + gamma h)``
+``explicit_euler``, ``m = 0``   ``GD(lr)``                        ``lr = h/gamma``
+==============================  ================================  ======================================================
 
 PyTorch's buffer and the velocity are related by ``buf = -(m/h) v`` (for the
 implicit scheme ``buf = -(h/lr) v``). The step ``h`` is a gauge: ``(lr, beta)``
 fixes only two combinations of ``(m, gamma, h)``, so :func:`to_physical` takes
 the mass and returns the rest.
+
+Examples
+--------
+>>> import heavyball as hb
+>>> hb.to_optimizer(1.0, 1.0, 0.1, framework="keras")
+KerasSGD(learning_rate=0.010000000000000002, momentum=0.9, nesterov=False, weight_decay=0.0)
 """
 
 from __future__ import annotations
@@ -35,9 +41,35 @@ _FRAMEWORKS = ("torch", "keras", "ema")
 class PhysicalParams(NamedTuple):
     """Mass, friction, step and integrator equal to an optimiser.
 
-    ``v0_scale`` is the factor with ``v0 = v0_scale * grad L(x0)`` under which
-    the integrator reproduces the optimiser from the first step (non-zero
-    only for PyTorch's dampening, whose first buffer is undamped).
+    Parameters
+    ----------
+    mass : float
+        ``m`` (the gauge chosen).
+    friction : float
+        ``gamma``.
+    step : float
+        ``h``.
+    method : str
+        The integrator (a key of :data:`~heavyball.METHODS`).
+    v0_scale : float, optional
+        The factor with ``v0 = v0_scale * grad L(x0)`` under which the
+        integrator reproduces the optimiser from the first step (default 0;
+        non-zero only for PyTorch's dampening, whose first buffer is undamped).
+
+    Notes
+    -----
+    A :class:`~typing.NamedTuple` returned by :func:`to_physical`; for
+    symplectic Euler ``h = sqrt(m lr)``, ``gamma = m (1 - beta) / h``. With
+    dampening ``d`` the effective learning rate is ``lr (1 - d)`` and
+    ``v0_scale = -lr d / (h beta)``: PyTorch's first buffer is ``g``, not
+    ``(1 - d) g``, which the particle reproduces by starting at that velocity.
+
+    Examples
+    --------
+    >>> import heavyball as hb
+    >>> p = hb.to_physical(hb.SGD(0.1, momentum=0.9, dampening=0.5))
+    >>> p.method, round(p.step, 6), round(p.friction, 6), round(p.v0_scale, 6)
+    ('symplectic_euler', 0.223607, 0.447214, -0.248452)
     """
 
     mass: float
@@ -48,17 +80,21 @@ class PhysicalParams(NamedTuple):
 
 
 def to_optimizer(mass, friction, step, method="symplectic_euler", *, framework="torch"):
-    r"""The optimiser whose iterates equal ``integrate(..., method=method)``.
+    """The optimiser whose iterates equal ``integrate(..., method=method)``.
 
     Parameters
     ----------
     mass : float >= 0
+        ``m``; 0 is gradient flow (then only ``"explicit_euler"``).
     friction : float >= 0
-        A constant (for a time-dependent friction use a ``momentum_schedule``).
+        ``gamma``, a constant (for a time-dependent friction use a
+        ``momentum_schedule``).
     step : float > 0
-    method : str
-        An integrator name; with ``mass = 0`` only ``"explicit_euler"``.
-    framework : {"torch", "keras", "ema"}
+        ``h``.
+    method : str, optional
+        An integrator name (default ``"symplectic_euler"``); with ``mass = 0``
+        only ``"explicit_euler"``.
+    framework : {"torch", "keras", "ema"}, optional
         Which convention to return: ``SGD`` (default), ``KerasSGD`` or
         ``EMAMomentum`` (the latter two only for heavy ball / Nesterov forms
         they support).
@@ -66,19 +102,33 @@ def to_optimizer(mass, friction, step, method="symplectic_euler", *, framework="
     Returns
     -------
     GD, SGD, KerasSGD or EMAMomentum
+        The optimiser with ``lr`` and ``momentum`` of the table in
+        :mod:`heavyball.maps` (``GD(h / gamma)`` for gradient flow in the
+        ``"torch"`` convention).
 
     Raises
     ------
     ValueError
         For ``explicit_euler`` with ``mass > 0`` (not an optimiser in these
-        frameworks; the message gives its recurrence), or when
-        ``h gamma / m > 1`` makes the momentum negative.
+        frameworks; the message gives its recurrence), when ``h gamma / m > 1``
+        makes the momentum negative, for a callable friction, an EMA form of
+        Nesterov or of zero friction, or a parameter out of range.
+
+    Notes
+    -----
+    Heavy ball: ``lr = h^2/m``, ``beta = 1 - h gamma/m`` (``exp(-h gamma/m)``
+    for the conformal scheme; ``lr = h^2/(m + gamma h)``, ``beta = m/(m +
+    gamma h)`` for the implicit one). ``EMAMomentum`` gets ``lr / (1 - beta)``
+    and ``beta``. A momentum of 0 with ``method="nesterov"`` gives plain
+    steps (PyTorch refuses Nesterov without momentum).
 
     Examples
     --------
     >>> import heavyball as hb
     >>> hb.to_optimizer(1.0, 1.0, 0.1)
     SGD(lr=0.010000000000000002, momentum=0.9, dampening=0.0, nesterov=False, weight_decay=0.0, maximize=False)
+    >>> hb.to_optimizer(0.0, 2.0, 0.1, method="explicit_euler")
+    GD(lr=0.05)
     """
     m = _v.real("mass", mass, low=0.0)
     if callable(friction):
@@ -140,16 +190,16 @@ def _build(lr, beta, nesterov, framework):
 
 
 def to_physical(optimizer, *, mass=1.0, method=None):
-    r"""Mass, friction and step of the particle whose integrator is ``optimizer``.
+    """Mass, friction and step of the particle whose integrator is ``optimizer``.
 
     Parameters
     ----------
     optimizer : GD, SGD, KerasSGD or EMAMomentum
         Without weight decay or ``maximize`` (those change the potential).
-    mass : float >= 0
-        The gauge: ``h = sqrt(mass * lr)`` for symplectic Euler. ``mass = 0``
-        (gradient flow, ``friction = 1``, ``step = lr``) only for methods
-        without momentum.
+    mass : float >= 0, optional
+        The gauge (default 1): ``h = sqrt(mass * lr)`` for symplectic Euler.
+        ``mass = 0`` (gradient flow, ``friction = 1``, ``step = lr``) only for
+        methods without momentum.
     method : str, optional
         Target integrator: ``"symplectic_euler"`` (default), or
         ``"conformal_symplectic_euler"`` / ``"implicit_friction_euler"`` for
@@ -167,6 +217,14 @@ def to_physical(optimizer, *, mass=1.0, method=None):
     ValueError
         For Adam, weight decay, ``maximize``, momentum outside ``[0, 1]``
         (1 is zero friction, allowed), ``lr = 0`` or ``dampening >= 1``.
+
+    Notes
+    -----
+    The inverse of :func:`to_optimizer`. With the effective ``(lr, beta)``
+    (``lr (1 - beta)`` for ``EMAMomentum``, ``learning_rate`` for Keras):
+    symplectic Euler and Nesterov ``h = sqrt(m lr)``, ``gamma = m (1 - beta) /
+    h``; conformal ``gamma = -m ln(beta) / h``; implicit ``h = sqrt(m lr /
+    beta)``, ``gamma = m (1 - beta) / (beta h)``.
 
     Examples
     --------
@@ -247,9 +305,12 @@ def initial_velocity(optimizer, grad0, *, mass=1.0, method=None):
     Parameters
     ----------
     optimizer : GD, SGD, KerasSGD or EMAMomentum
+        The optimiser (as accepted by :func:`to_physical`).
     grad0 : array_like, shape (dim,)
         ``grad L(x0)``.
-    mass, method
+    mass : float >= 0, optional
+        As in :func:`to_physical`.
+    method : str, optional
         As in :func:`to_physical`.
 
     Returns
@@ -257,6 +318,26 @@ def initial_velocity(optimizer, grad0, *, mass=1.0, method=None):
     ndarray, shape (dim,), or None
         ``v0_scale * grad0`` (zeros unless PyTorch dampening is on); None for
         a mass-0 map (gradient flow has no velocity).
+
+    Raises
+    ------
+    ValueError
+        When :func:`to_physical` refuses the optimiser, or ``grad0`` is not a
+        finite vector.
+
+    Notes
+    -----
+    ``v0 = v0_scale grad L(x0)`` with ``v0_scale = -lr d / (h beta)``
+    (:class:`PhysicalParams`): the particle's first step then uses the
+    undamped first buffer ``g`` of PyTorch.
+
+    Examples
+    --------
+    >>> import heavyball as hb
+    >>> hb.initial_velocity(hb.SGD(0.1, momentum=0.9, dampening=0.5), [1.0, -2.0]).round(6)
+    array([-0.248452,  0.496904])
+    >>> hb.initial_velocity(hb.SGD(0.1, momentum=0.9), [1.0, -2.0]) + 0.0  # no dampening: at rest
+    array([0., 0.])
     """
     params = to_physical(optimizer, mass=mass, method=method)
     g = _v.vector("grad0", grad0)
@@ -266,23 +347,11 @@ def initial_velocity(optimizer, grad0, *, mass=1.0, method=None):
 
 
 def physical_run(run, optimizer, *, mass=1.0, method=None, problem=None):
-    r"""An :func:`~heavyball.optimize` run as the particle's trajectory: position and velocity.
+    """An :func:`~heavyball.optimize` run as the particle's trajectory: position and velocity.
 
     ``optimize`` records the optimiser's own state as ``v`` (PyTorch's
     momentum buffer, Keras's velocity, the EMA), in gradient units and, for
-    PyTorch, of the opposite sign. With the map of :func:`to_physical`
-    (step ``h``): every optimiser here moves as ``x_{k+1} = x_k + h v_{k+1}``,
-
-    - ``SGD`` and ``EMAMomentum``: ``x_{k+1} = x_k - lr buf_{k+1}``, so
-      ``v = -(lr / h) buf`` (``lr`` as given, also with dampening);
-    - ``KerasSGD``: ``x_{k+1} = x_k + vel_{k+1}``, so ``v = vel / h``;
-    - Nesterov (both): the recorded iterate is the look-ahead point
-      ``p = x + h beta v``, so ``x = p - h beta v``;
-
-    and the time is ``t_k = h k``. The result equals ``integrate`` on
-    ``DampedParticle(problem, mass, params.friction)`` with
-    ``method=params.method``, ``step=params.step`` and ``v0 =
-    initial_velocity(optimizer, grad0, mass=mass)`` (to rounding).
+    PyTorch, of the opposite sign; this converts it.
 
     Parameters
     ----------
@@ -292,8 +361,10 @@ def physical_run(run, optimizer, *, mass=1.0, method=None, problem=None):
         friction and step).
     optimizer : SGD, KerasSGD or EMAMomentum
         The optimiser that made ``run``.
-    mass, method
-        As in :func:`to_physical` (``mass > 0``).
+    mass : float > 0, optional
+        As in :func:`to_physical` (default 1).
+    method : str, optional
+        As in :func:`to_physical`.
     problem : Problem, optional
         Needed only for PyTorch's dampening: before its first step PyTorch
         has no buffer, and the particle's start velocity is
@@ -306,9 +377,40 @@ def physical_run(run, optimizer, *, mass=1.0, method=None, problem=None):
 
     Raises
     ------
+    TypeError
+        If ``run`` is not a :class:`~heavyball.Trajectory`.
     ValueError
         For a run without the optimiser's state (``GD``, or not an optimize
-        run), or an optimiser :func:`to_physical` cannot map.
+        run), an optimiser other than the one that made the run, an optimiser
+        :func:`to_physical` cannot map, ``mass = 0``, or dampening without
+        ``problem``.
+
+    Notes
+    -----
+    With the map of :func:`to_physical` (step ``h``) every optimiser here moves
+    as ``x_{k+1} = x_k + h v_{k+1}``:
+
+    - ``SGD`` and ``EMAMomentum``: ``x_{k+1} = x_k - lr buf_{k+1}``, so
+      ``v = -(lr / h) buf`` (``lr`` as given, also with dampening);
+    - ``KerasSGD``: ``x_{k+1} = x_k + vel_{k+1}``, so ``v = vel / h``;
+    - Nesterov (both): the recorded iterate is the look-ahead point
+      ``p = x + h beta v``, so ``x = p - h beta v``;
+
+    and the time is ``t_k = h k``. The result equals ``integrate`` on
+    ``DampedParticle(problem, mass, params.friction)`` with
+    ``method=params.method``, ``step=params.step`` and ``v0 =
+    initial_velocity(optimizer, grad0, mass=mass)`` (to rounding).
+
+    Examples
+    --------
+    >>> import numpy as np, heavyball as hb
+    >>> q, opt = hb.Quadratic.diagonal([1.0, 10.0]), hb.SGD(0.01, momentum=0.9)
+    >>> phys = hb.maps.physical_run(hb.optimize(q, opt, [1.0, 1.0], n_steps=50), opt)
+    >>> p = hb.to_physical(opt)
+    >>> ref = hb.integrate(hb.DampedParticle(q, p.mass, p.friction), [1.0, 1.0], method=p.method,
+    ...                    step=p.step, n_steps=50)
+    >>> bool(np.allclose(phys.x, ref.x) and np.allclose(phys.v, ref.v)), phys.t[:3]
+    (True, array([0. , 0.1, 0.2]))
     """
     import dataclasses
 

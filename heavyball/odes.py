@@ -63,9 +63,25 @@ ACCELERATED_METHODS = ("heavy_ball", "nag_sc", "nag_c")
 class InverseTime:
     """The function ``t -> constant + coefficient / t`` (vectorised, picklable).
 
+    Parameters
+    ----------
+    coefficient : float
+        ``c`` in ``constant + c / t``.
+    constant : float, optional
+        The constant term (default 0).
+
+    Raises
+    ------
+    ValueError
+        If a parameter is not a finite real number.
+
+    Notes
+    -----
     ``InverseTime(3.0)`` is the Su-Boyd-Candes friction ``3/t``;
     ``InverseTime(1.5 * sqrt(s), 1.0)`` the NAG-C gradient scale
-    ``1 + 3 sqrt(s)/(2t)``.
+    ``1 + 3 sqrt(s)/(2t)``. A class rather than a lambda so that systems built
+    from it can be pickled (process pools) and compared. At ``t = 0`` it gives
+    ``inf``, which :class:`~heavyball.DampedParticle` refuses.
 
     Examples
     --------
@@ -102,15 +118,36 @@ def su_boyd_candes(problem, r=3.0):
     Parameters
     ----------
     problem : Problem
-    r : float > 0
-        Friction coefficient; 3 is Nesterov's method, ``r >= 3`` keeps the
-        ``O(1/t^2)`` rate.
+        The convex function ``f``.
+    r : float > 0, optional
+        Friction coefficient (default 3); 3 is Nesterov's method, ``r >= 3``
+        keeps the ``O(1/t^2)`` rate.
 
     Returns
     -------
     DampedParticle
         Mass 1, friction :class:`InverseTime` ``(r)``. It is singular at
         ``t = 0``: start it at ``t0 > 0`` (see :func:`su_boyd_candes_start`).
+
+    Raises
+    ------
+    ValueError
+        If ``r`` is not positive.
+
+    Notes
+    -----
+    .. math::
+
+        \ddot x + \frac{r}{t} \dot x + \nabla f(x) = 0,
+
+    the limit of Nesterov's method for convex functions (momentum
+    ``(k - 1)/(k + r - 1)``) with ``x_k ~ x(k sqrt(s))`` as the step ``s -> 0``.
+
+    References
+    ----------
+    .. [1] W. Su, S. Boyd and E. J. Candes, "A differential equation for
+       modeling Nesterov's accelerated gradient method: theory and insights",
+       Journal of Machine Learning Research 17(153), 1-43, 2016.
 
     Examples
     --------
@@ -144,7 +181,8 @@ def su_boyd_candes_exact(problem, x0, t, r=3.0):
         ``x(0)``; ``x'(0) = 0``.
     t : array_like, shape (n,)
         Times ``>= 0``.
-    r : float > 0
+    r : float > 0, optional
+        Friction coefficient (default 3).
 
     Returns
     -------
@@ -201,7 +239,7 @@ def _quadratic_modes(problem):
 
 
 def su_boyd_candes_start(problem, x0, t0, r=3.0):
-    r"""State at a small ``t0 > 0`` of the Su-Boyd-Candes solution started at rest at 0.
+    """State at a small ``t0 > 0`` of the Su-Boyd-Candes solution started at rest at 0.
 
     The ODE is singular at ``t = 0``; this series lets
     :func:`~heavyball.solve_reference` start just after it.
@@ -209,13 +247,23 @@ def su_boyd_candes_start(problem, x0, t0, r=3.0):
     Parameters
     ----------
     problem : Problem
+        The function ``f`` (its ``grad`` at ``x0`` is used).
     x0 : array_like, shape (dim,)
+        ``x(0)``; ``x'(0) = 0``.
     t0 : float > 0
-    r : float > 0
+        The (small) start time.
+    r : float > 0, optional
+        Friction coefficient (default 3).
 
     Returns
     -------
     x, v : ndarray, shape (dim,)
+        Position and velocity at ``t0``.
+
+    Raises
+    ------
+    ValueError
+        For a bad ``x0``, ``t0 <= 0`` or ``r <= 0``.
 
     Notes
     -----
@@ -240,14 +288,31 @@ def su_boyd_candes_start(problem, x0, t0, r=3.0):
 
 
 def nesterov_momentum(k, r=3.0):
-    r"""Nesterov's momentum ``(k - 1)/(k + r - 1)`` in Su-Boyd-Candes counting (``k = 1, 2, ...``).
+    """Nesterov's momentum ``(k - 1)/(k + r - 1)`` in Su-Boyd-Candes counting (``k = 1, 2, ...``).
 
-    The scheme is ``x_k = y_{k-1} - s grad f(y_{k-1})``,
-    ``y_k = x_k + nesterov_momentum(k) (x_k - x_{k-1})``, ``y_0 = x_0``
-    (``r = 3`` gives ``(k - 1)/(k + 2)``). :func:`iterates` runs it exactly.
+    Parameters
+    ----------
+    k : float >= 1
+        Iteration number (1 for the first step).
+    r : float > 0, optional
+        Friction coefficient of the ODE (default 3).
+
+    Returns
+    -------
+    float
+        ``(k - 1)/(k + r - 1)``; ``(k - 1)/(k + 2)`` for ``r = 3``.
+
+    Raises
+    ------
+    ValueError
+        If ``k < 1`` or ``r <= 0``.
 
     Notes
     -----
+    The scheme is ``x_k = y_{k-1} - s grad f(y_{k-1})``,
+    ``y_k = x_k + nesterov_momentum(k) (x_k - x_{k-1})``, ``y_0 = x_0``.
+    :func:`iterates` runs it exactly.
+
     Onto ``optimize(problem, SGD(s, nesterov=True), ...)``, whose
     ``momentum_schedule`` counts steps ``j`` from 0, the momentum of step ``j``
     is that of ``k = j + 1``: ``momentum_schedule=lambda j: nesterov_momentum(j + 1)``
@@ -258,6 +323,12 @@ def nesterov_momentum(k, r=3.0):
     to decay its buffer and to look ahead, where the scheme decays with
     ``(k-1)/(k+2)`` and looks ahead with ``k/(k+3)``. Both track the ODE with
     an error of order ``sqrt(s)``.
+
+    References
+    ----------
+    .. [1] W. Su, S. Boyd and E. J. Candes, "A differential equation for
+       modeling Nesterov's accelerated gradient method: theory and insights",
+       Journal of Machine Learning Research 17(153), 1-43, 2016.
 
     Examples
     --------
@@ -280,6 +351,32 @@ def accelerated_momentum(mu, lr):
     lr : float > 0
         Step ``s``, with ``mu s < 1``.
 
+    Returns
+    -------
+    float
+        The momentum ``beta``, in ``(0, 1)``.
+
+    Raises
+    ------
+    ValueError
+        If ``mu`` or ``lr`` is not positive, or ``mu * lr >= 1``.
+
+    Notes
+    -----
+    .. math::
+
+        \beta = \frac{1 - \sqrt{\mu s}}{1 + \sqrt{\mu s}},
+
+    so ``1 - beta = 2 sqrt(mu s) / (1 + sqrt(mu s))``: with ``h = sqrt(s)``
+    the friction ``(1 - beta)/h`` tends to ``2 sqrt(mu)``, the critical damping
+    of the slowest mode of the low-resolution ODE.
+
+    References
+    ----------
+    .. [1] B. Shi, S. S. Du, M. I. Jordan and W. J. Su, "Understanding the
+       acceleration phenomenon via high-resolution differential equations",
+       Mathematical Programming 195, 79-148, 2022.
+
     Examples
     --------
     >>> from heavyball.odes import accelerated_momentum
@@ -300,12 +397,16 @@ def iterates(method, problem, x0, lr, n_steps, *, mu=None):
     Parameters
     ----------
     method : {"heavy_ball", "nag_sc", "nag_c"}
+        The method.
     problem : Problem
+        The function ``f``.
     x0 : array_like, shape (dim,)
+        Starting point (at rest: ``x_{-1} = x_0``).
     lr : float > 0
         Step ``s``.
     n_steps : int >= 0
-    mu : float > 0
+        Number of iterations.
+    mu : float > 0, optional
         Needed by ``"heavy_ball"`` and ``"nag_sc"`` (their momentum is
         :func:`accelerated_momentum` ``(mu, s)``); not used by ``"nag_c"``.
 
@@ -355,21 +456,38 @@ def _need_mu(method, mu):
 
 @dataclass(frozen=True)
 class AcceleratedODE:
-    r"""An ODE model of an accelerated method, with its clock and its start.
+    """An ODE model of an accelerated method, with its clock and its start.
 
-    Built by :func:`accelerated_ode`. Iterate ``x_k`` is compared with
-    ``x(t_k)``, ``t_k = (k + time_offset) sqrt(lr)``; the ODE starts at
-    ``t_start`` from :meth:`initial_state`.
+    Built by :func:`accelerated_ode`; the fields are its results.
 
-    Attributes
+    Parameters
     ----------
     system : DampedParticle
+        The ODE (mass 1; Hessian damping and gradient scale at high
+        resolution).
     method : str
+        ``"heavy_ball"``, ``"nag_sc"`` or ``"nag_c"``.
     resolution : {"low", "high"}
+        Which ODE.
     lr : float
         The step ``s`` of the method modelled.
     t_start : float
+        ODE time at which the solution starts (:meth:`initial_state`).
     time_offset : float
+        ``c`` in the clock ``t_k = (k + c) sqrt(s)`` (:meth:`time_of`).
+
+    Notes
+    -----
+    Iterate ``x_k`` is compared with ``x(t_k)``, ``t_k = (k + time_offset)
+    sqrt(lr)``; the ODE starts at ``t_start`` from :meth:`initial_state`. The
+    high-resolution ODE tracks the iterates to order ``s``, the low-resolution
+    one to order ``sqrt(s)`` (Shi et al. 2022).
+
+    References
+    ----------
+    .. [1] B. Shi, S. S. Du, M. I. Jordan and W. J. Su, "Understanding the
+       acceleration phenomenon via high-resolution differential equations",
+       Mathematical Programming 195, 79-148, 2022.
 
     Examples
     --------
@@ -379,10 +497,10 @@ class AcceleratedODE:
     >>> import heavyball as hb
     >>> from heavyball.odes import accelerated_ode, iterates
     >>> q = hb.Quadratic.diagonal([1.0, 10.0])
-    >>> run = iterates("heavy_ball", q, [1.0, 1.0], 1e-4, 500, mu=1.0)  # up to t = 5
-    >>> high = accelerated_ode("heavy_ball", q, 1e-4, mu=1.0).tracking_error(run)
-    >>> low = accelerated_ode("heavy_ball", q, 1e-4, mu=1.0, resolution="low").tracking_error(run)
-    >>> bool(high < 2e-4), bool(low > 50 * high)
+    >>> run = iterates("heavy_ball", q, [1.0, 1.0], 1e-3, 100, mu=1.0)  # up to t = 3.2
+    >>> high = accelerated_ode("heavy_ball", q, 1e-3, mu=1.0).tracking_error(run)
+    >>> low = accelerated_ode("heavy_ball", q, 1e-3, mu=1.0, resolution="low").tracking_error(run)
+    >>> bool(high < 2e-3), bool(low > 20 * high)
     (True, True)
     """
 
@@ -394,11 +512,39 @@ class AcceleratedODE:
     time_offset: float
 
     def time_of(self, k):
-        """ODE time ``(k + time_offset) sqrt(lr)`` of iterate ``k`` (scalar or array)."""
+        """ODE time ``(k + time_offset) sqrt(lr)`` of iterate ``k``.
+
+        Parameters
+        ----------
+        k : float or array_like
+            Iteration index (indices).
+
+        Returns
+        -------
+        ndarray
+            ``t_k``, of the shape of ``k`` (0-d for a scalar).
+
+        Examples
+        --------
+        >>> import heavyball as hb
+        >>> from heavyball.odes import accelerated_ode
+        >>> accelerated_ode("nag_c", hb.Quadratic.diagonal([1.0]), 0.01).time_of([1, 2])  # (k + 1/2) 0.1
+        array([0.15, 0.25])
+        """
         return (np.asarray(k, dtype=np.float64) + self.time_offset) * math.sqrt(self.lr)
 
     def initial_state(self, x0):
-        r"""``(x, v)`` at ``t_start`` consistent with a run started at rest at ``x0``.
+        """``(x, v)`` at ``t_start`` consistent with a run started at rest at ``x0``.
+
+        Parameters
+        ----------
+        x0 : array_like, shape (dim,)
+            The method's starting point (``x_{-1} = x_0``: at rest).
+
+        Returns
+        -------
+        x, v : ndarray, shape (dim,)
+            Position and velocity of the ODE at ``t_start``.
 
         Notes
         -----
@@ -409,6 +555,14 @@ class AcceleratedODE:
         NAG-C (high): the initial conditions of Shi et al., ``x = x0``,
         ``v = -sqrt(s) grad f(x0)`` at ``t = 3 sqrt(s)/2``. Low resolution:
         rest, through :func:`su_boyd_candes_start` for NAG-C.
+
+        Examples
+        --------
+        >>> import heavyball as hb
+        >>> from heavyball.odes import accelerated_ode
+        >>> ode = accelerated_ode("heavy_ball", hb.Quadratic.diagonal([1.0, 4.0]), 0.01, mu=1.0)
+        >>> ode.initial_state([1.0, 1.0])  # v = -(0.1 / 2) grad f
+        (array([1., 1.]), array([-0.05, -0.2 ]))
         """
         x0 = _v.vector("x0", x0, self.system.dim)
         g = np.asarray(self.system.problem.grad(x0), dtype=np.float64)
@@ -422,11 +576,30 @@ class AcceleratedODE:
     def solve(self, x0, n_steps, *, rtol=1e-11, atol=1e-13):
         """Solve the ODE and sample it at the times of iterates ``k <= n_steps``.
 
+        Parameters
+        ----------
+        x0 : array_like, shape (dim,)
+            The method's starting point.
+        n_steps : int >= 1
+            Last iterate to sample.
+        rtol, atol : float, optional
+            Tolerances of :func:`~heavyball.solve_reference` (defaults ``1e-11``,
+            ``1e-13``).
+
         Returns
         -------
         Trajectory
             From :func:`~heavyball.solve_reference`, at ``t_k`` for every
             ``k`` with ``t_k >= t_start`` (all ``k`` except ``k = 0`` of NAG-C).
+
+        Examples
+        --------
+        >>> import heavyball as hb
+        >>> from heavyball.odes import accelerated_ode
+        >>> ode = accelerated_ode("heavy_ball", hb.Quadratic.diagonal([1.0, 4.0]), 0.01, mu=1.0)
+        >>> ref = ode.solve([1.0, 1.0], 3)
+        >>> ref.t, ref.status
+        (array([0. , 0.1, 0.2, 0.3]), 0)
         """
         n = _v.integer("n_steps", n_steps, low=1)
         t = self.time_of(np.arange(n + 1))
@@ -437,13 +610,35 @@ class AcceleratedODE:
                                rtol=rtol, atol=atol)
 
     def tracking_error(self, iterates_traj, *, rtol=1e-11, atol=1e-13):
-        r"""``max_k |x_k - x(t_k)|`` between a run of :func:`iterates` and this ODE.
+        """``max_k |x_k - x(t_k)|`` between a run of :func:`iterates` and this ODE.
 
         Parameters
         ----------
         iterates_traj : Trajectory
             From :func:`iterates` (``t`` the iteration index, every step
             recorded), started at rest at ``iterates_traj.x[0]``.
+        rtol, atol : float, optional
+            Tolerances of the ODE solve (defaults ``1e-11``, ``1e-13``).
+
+        Returns
+        -------
+        float
+            The largest Euclidean distance between an iterate and the ODE at its
+            time.
+
+        Raises
+        ------
+        RuntimeError
+            If the ODE solve fails.
+
+        Examples
+        --------
+        >>> import heavyball as hb
+        >>> from heavyball.odes import accelerated_ode, iterates
+        >>> q = hb.Quadratic.diagonal([1.0, 4.0])
+        >>> run = iterates("heavy_ball", q, [1.0, 1.0], 0.01, 10, mu=1.0)
+        >>> round(accelerated_ode("heavy_ball", q, 0.01, mu=1.0).tracking_error(run), 4)
+        0.0067
         """
         k = np.asarray(iterates_traj.t)
         ref = self.solve(iterates_traj.x[0], int(k[-1]), rtol=rtol, atol=atol)
@@ -454,38 +649,57 @@ class AcceleratedODE:
 
 
 def accelerated_ode(method, problem, lr, *, mu=None, resolution="high"):
-    r"""The low- or high-resolution ODE of heavy ball, NAG-SC or NAG-C with step ``lr``.
+    """The low- or high-resolution ODE of heavy ball, NAG-SC or NAG-C with step ``lr``.
 
     Parameters
     ----------
     method : {"heavy_ball", "nag_sc", "nag_c"}
+        The method modelled.
     problem : Problem
-        Needs ``hessian`` for NAG-SC and NAG-C at high resolution.
+        The function ``f``; needs ``hessian`` for NAG-SC and NAG-C at high
+        resolution.
     lr : float > 0
         Step ``s`` of the method.
-    mu : float > 0
-        Strong-convexity modulus (heavy ball and NAG-SC).
-    resolution : {"high", "low"}
+    mu : float > 0, optional
+        Strong-convexity modulus (heavy ball and NAG-SC; NAG-C takes none).
+    resolution : {"high", "low"}, optional
+        Which ODE (default ``"high"``).
 
     Returns
     -------
     AcceleratedODE
+        The system with its clock ``t_k`` and its start.
+
+    Raises
+    ------
+    ValueError
+        For an unknown method or resolution, ``lr <= 0``, a missing ``mu``
+        (heavy ball, NAG-SC), a ``mu`` given to NAG-C, or ``mu * lr >= 1``.
 
     Notes
     -----
-    ==========  ====================================================  ===========================
+    ==========  =====================================================  ======================
     method      high resolution (low: drop the ``sqrt(s)`` terms)      ``t_k`` (high; low)
-    ==========  ====================================================  ===========================
+    ==========  =====================================================  ======================
     heavy_ball  ``x'' + 2 sqrt(mu) x' + (1 + sqrt(mu s)) grad f = 0``  ``k sqrt(s)``; same
     nag_sc      adds ``sqrt(s) Hess f(x) x'``                          ``k sqrt(s)``; same
     nag_c       ``x'' + (3/t) x' + sqrt(s) Hess f(x) x'``              ``(k + 1/2) sqrt(s)``;
                 ``+ (1 + 3 sqrt(s)/(2t)) grad f = 0``                  ``k sqrt(s)``
-    ==========  ====================================================  ===========================
+    ==========  =====================================================  ======================
 
     The NAG-C clock follows from a Taylor expansion of the scheme about
     ``t_k``: with ``t_k = (k + c) sqrt(s)`` its friction is
     ``3/t + 3 (c - 1/2) sqrt(s)/t^2 + O(s)``, so only ``c = 1/2`` gives
     ``3/t``; the start ``t = 3 sqrt(s)/2`` of Shi et al. is then iterate 1.
+
+    References
+    ----------
+    .. [1] B. Shi, S. S. Du, M. I. Jordan and W. J. Su, "Understanding the
+       acceleration phenomenon via high-resolution differential equations",
+       Mathematical Programming 195, 79-148, 2022.
+    .. [2] W. Su, S. Boyd and E. J. Candes, "A differential equation for
+       modeling Nesterov's accelerated gradient method: theory and insights",
+       Journal of Machine Learning Research 17(153), 1-43, 2016.
 
     Examples
     --------

@@ -75,10 +75,37 @@ def _nonneg(name, value, torch_text):
 
 @dataclass(frozen=True)
 class GD:
-    """Plain gradient descent ``x_{k+1} = x_k - lr grad L(x_k)``.
+    r"""Plain gradient descent ``x_{k+1} = x_k - lr grad L(x_k)``.
 
-    The overdamped limit of the particle: explicit Euler of ``gamma x' = -grad L``
-    with ``lr = h / gamma``.
+    Parameters
+    ----------
+    lr : float >= 0
+        Learning rate.
+
+    Raises
+    ------
+    ValueError
+        If ``lr`` is negative or not finite (PyTorch's message, with the
+        parameter named).
+
+    Notes
+    -----
+    .. math::
+
+        x_{k+1} = x_k - \mathrm{lr}\, \nabla L(x_k).
+
+    The overdamped limit of the particle: explicit Euler of the gradient flow
+    ``gamma x' = -grad L`` with ``lr = h / gamma`` (``to_optimizer(0, gamma,
+    h, "explicit_euler")``). It keeps no state, and a run records ``v = None``.
+    Like every optimiser here it is a frozen dataclass with ``init``, ``step``
+    and ``velocity``.
+
+    Examples
+    --------
+    >>> import numpy as np, heavyball as hb
+    >>> opt = hb.GD(lr=0.1)
+    >>> opt.step(np.array([1.0, 2.0]), np.array([1.0, -1.0]), opt.init(None))[0]
+    array([0.9, 2.1])
     """
 
     lr: float
@@ -91,15 +118,84 @@ class GD:
     schedule_ranges = {"lr": (0.0, None, False)}
 
     def init(self, x0):
+        """State before the first step (gradient descent keeps none).
+
+        Parameters
+        ----------
+        x0 : array_like
+            The starting point (not used).
+
+        Returns
+        -------
+        GDState
+            An empty tuple.
+
+        Examples
+        --------
+        >>> import heavyball as hb
+        >>> hb.GD(0.1).init([0.0])
+        GDState()
+        """
         return GDState()
 
     def step(self, x, grad, state, *, lr=None, momentum=None):
+        """One step ``x - lr grad``.
+
+        Parameters
+        ----------
+        x : ndarray
+            Current iterate.
+        grad : ndarray
+            Gradient at ``x``.
+        state : GDState
+            The (empty) state.
+        lr : float, optional
+            Learning rate for this step (a schedule's value); default ``self.lr``.
+        momentum : None
+            Must be None: GD has no momentum.
+
+        Returns
+        -------
+        x_new : ndarray
+            ``x - lr grad``.
+        state : GDState
+            Unchanged.
+
+        Raises
+        ------
+        ValueError
+            If ``momentum`` is given.
+
+        Examples
+        --------
+        >>> import numpy as np, heavyball as hb
+        >>> hb.GD(0.1).step(np.array([1.0]), np.array([2.0]), (), lr=0.25)[0]
+        array([0.5])
+        """
         if momentum is not None:
             raise ValueError("GD has no momentum; `momentum` must be None")
         lr = self.lr if lr is None else lr
         return x - lr * grad, state
 
     def velocity(self, state):
+        """The recorded velocity: None (no state).
+
+        Parameters
+        ----------
+        state : GDState
+            The state.
+
+        Returns
+        -------
+        None
+            Gradient descent has no velocity.
+
+        Examples
+        --------
+        >>> import heavyball as hb
+        >>> hb.GD(0.1).velocity(()) is None
+        True
+        """
         return None
 
 
@@ -110,22 +206,54 @@ class SGD:
     Parameters
     ----------
     lr : float >= 0
-    momentum : float >= 0
-    dampening : float
-        Applied from the second step on (the first buffer is ``g`` itself).
-    nesterov : bool
+        Learning rate.
+    momentum : float >= 0, optional
+        Momentum factor ``beta`` (default 0: no buffer).
+    dampening : float, optional
+        Applied from the second step on (the first buffer is ``g`` itself);
+        default 0.
+    nesterov : bool, optional
         Requires ``momentum > 0`` and ``dampening = 0`` (PyTorch's rule).
-    weight_decay : float >= 0
+    weight_decay : float >= 0, optional
         Coupled (L2): ``g += weight_decay x`` before the momentum.
-    maximize : bool
+    maximize : bool, optional
         Ascend instead: ``g = -g``.
+
+    Raises
+    ------
+    ValueError
+        For a negative or non-finite ``lr``, ``momentum`` or ``weight_decay``
+        (PyTorch's messages), or Nesterov without momentum or with dampening.
+    TypeError
+        For a value of the wrong kind (a string, a non-boolean flag).
 
     Notes
     -----
     ``g = (-1)^maximize grad + wd x``; on the first step with ``momentum != 0``
     ``buf = g``, afterwards ``buf = momentum buf + (1 - dampening) g``; the step
     is ``x -= lr buf`` or, with Nesterov, ``x -= lr (g + momentum buf)``. With
-    ``momentum = 0`` no buffer is kept and ``dampening`` is ignored.
+    ``momentum = 0`` no buffer is kept and ``dampening`` is ignored. The
+    undamped first buffer is why a damped SGD maps onto the particle only with
+    a start velocity (``PhysicalParams.v0_scale``).
+
+    References
+    ----------
+    .. [1] PyTorch documentation, ``torch.optim.SGD``
+       (https://pytorch.org/docs/stable/generated/torch.optim.SGD.html).
+    .. [2] I. Sutskever, J. Martens, G. Dahl and G. Hinton, "On the importance
+       of initialization and momentum in deep learning", ICML 2013.
+
+    Examples
+    --------
+    >>> import numpy as np, heavyball as hb
+    >>> opt = hb.SGD(lr=0.1, momentum=0.9, dampening=0.5)
+    >>> x, state = np.array([1.0]), opt.init(np.array([1.0]))
+    >>> x, state = opt.step(x, np.array([1.0]), state)
+    >>> state.momentum_buffer  # the first buffer is g, undamped
+    array([1.])
+    >>> x, state = opt.step(x, np.array([1.0]), state)
+    >>> state.momentum_buffer, x  # buf = 0.9 * 1 + (1 - 0.5) * 1; x = 1 - 0.1 (1 + 1.4)
+    (array([1.4]), array([0.76]))
     """
 
     lr: float
@@ -154,12 +282,75 @@ class SGD:
 
     @property
     def name(self):
+        """``"SGD"``, or ``"SGD(nesterov)"``: the ``method`` of its runs.
+
+        Examples
+        --------
+        >>> import heavyball as hb
+        >>> hb.SGD(0.1, momentum=0.9, nesterov=True).name
+        'SGD(nesterov)'
+        """
         return "SGD(nesterov)" if self.nesterov else "SGD"
 
     def init(self, x0):
+        """State before the first step: no momentum buffer yet.
+
+        Parameters
+        ----------
+        x0 : array_like
+            The starting point (not used).
+
+        Returns
+        -------
+        SGDState
+            ``momentum_buffer = None``, as PyTorch before its first step.
+
+        Examples
+        --------
+        >>> import heavyball as hb
+        >>> hb.SGD(0.1, 0.9).init([0.0])
+        SGDState(momentum_buffer=None)
+        """
         return SGDState(None)
 
     def step(self, x, grad, state, *, lr=None, momentum=None):
+        """One step of ``torch.optim.SGD``.
+
+        Parameters
+        ----------
+        x : ndarray
+            Current iterate (for Nesterov, PyTorch's own look-ahead iterate).
+        grad : ndarray
+            Gradient at ``x``.
+        state : SGDState
+            The momentum buffer (None before its first use).
+        lr : float, optional
+            Learning rate for this step (a schedule's value); default ``self.lr``.
+        momentum : float, optional
+            Momentum for this step; default ``self.momentum``. A step whose
+            momentum is 0 neither uses nor creates the buffer.
+
+        Returns
+        -------
+        x_new : ndarray
+            The next iterate.
+        state_new : SGDState
+            The updated buffer.
+
+        Notes
+        -----
+        ``g = (-1)^maximize grad + wd x``; ``buf = g`` if there is no buffer yet,
+        else ``buf = momentum buf + (1 - dampening) g``; ``x_new = x - lr buf``
+        (Nesterov: ``x - lr (g + momentum buf)``).
+
+        Examples
+        --------
+        >>> import numpy as np, heavyball as hb
+        >>> opt = hb.SGD(0.1, momentum=0.9, nesterov=True)
+        >>> x, state = opt.step(np.array([1.0]), np.array([1.0]), opt.init(None))
+        >>> x, state.momentum_buffer  # 1 - 0.1 (1 + 0.9 * 1)
+        (array([0.81]), array([1.]))
+        """
         lr = self.lr if lr is None else lr
         mom = self.momentum if momentum is None else momentum
         g = -grad if self.maximize else grad
@@ -172,6 +363,25 @@ class SGD:
         return x - lr * g, SGDState(buf)
 
     def velocity(self, state):
+        """The recorded velocity: PyTorch's momentum buffer.
+
+        Parameters
+        ----------
+        state : SGDState
+            The state.
+
+        Returns
+        -------
+        ndarray or None
+            ``state.momentum_buffer`` (None before the first step with momentum).
+
+        Examples
+        --------
+        >>> import heavyball as hb
+        >>> opt = hb.SGD(0.1, 0.9)
+        >>> opt.velocity(opt.init(None)) is None
+        True
+        """
         return state.momentum_buffer
 
 
@@ -182,16 +392,44 @@ class KerasSGD:
     Parameters
     ----------
     learning_rate : float >= 0
-    momentum : float in [0, 1]
-    nesterov : bool
-    weight_decay : float >= 0
+        Learning rate.
+    momentum : float in [0, 1], optional
+        Momentum factor (default 0: Keras builds no velocity).
+    nesterov : bool, optional
+        Nesterov's form (default False).
+    weight_decay : float >= 0, optional
         Decoupled: ``x -= learning_rate * weight_decay * x`` before the update.
+
+    Raises
+    ------
+    ValueError
+        For a negative ``learning_rate`` or ``weight_decay``, or a momentum
+        outside ``[0, 1]`` (Keras's message).
+    TypeError
+        For a value of the wrong kind.
 
     Notes
     -----
     ``u = momentum u - lr g``; ``x += u`` (Nesterov: ``x += momentum u - lr g``).
     The velocity holds the learning rate, so under a learning-rate schedule
-    Keras and PyTorch differ although they agree for a constant one.
+    Keras and PyTorch differ although they agree for a constant one. With a
+    constant learning rate ``u = -lr buf`` of PyTorch, so the particle's
+    velocity is ``v = u / h``.
+
+    References
+    ----------
+    .. [1] Keras documentation, ``keras.optimizers.SGD``
+       (https://keras.io/api/optimizers/sgd/).
+
+    Examples
+    --------
+    >>> import numpy as np, heavyball as hb
+    >>> opt = hb.KerasSGD(learning_rate=0.1, momentum=0.9)
+    >>> x, state = np.array([1.0]), opt.init([1.0])
+    >>> for _ in range(2):
+    ...     x, state = opt.step(x, np.array([1.0]), state)
+    >>> state.velocity, x  # u = -0.1, then 0.9 u - 0.1 = -0.19
+    (array([-0.19]), array([0.71]))
     """
 
     learning_rate: float
@@ -216,13 +454,76 @@ class KerasSGD:
 
     @property
     def lr(self):
-        """Alias of ``learning_rate``."""
+        """Alias of ``learning_rate``.
+
+        Examples
+        --------
+        >>> import heavyball as hb
+        >>> hb.KerasSGD(0.05).lr
+        0.05
+        """
         return self.learning_rate
 
     def init(self, x0):
+        """State before the first step: a zero velocity.
+
+        Parameters
+        ----------
+        x0 : array_like
+            The starting point (its shape).
+
+        Returns
+        -------
+        KerasSGDState
+            ``velocity = zeros_like(x0)``.
+
+        Examples
+        --------
+        >>> import heavyball as hb
+        >>> hb.KerasSGD(0.1, 0.9).init([1.0, 2.0])
+        KerasSGDState(velocity=array([0., 0.]))
+        """
         return KerasSGDState(np.zeros_like(np.asarray(x0, dtype=np.float64)))
 
     def step(self, x, grad, state, *, lr=None, momentum=None):
+        """One step of ``keras.optimizers.SGD``.
+
+        Parameters
+        ----------
+        x : ndarray
+            Current iterate.
+        grad : ndarray
+            Gradient at ``x``.
+        state : KerasSGDState
+            The velocity ``u``.
+        lr : float, optional
+            Learning rate for this step (a schedule's value); default
+            ``self.learning_rate``.
+        momentum : float, optional
+            Momentum for this step; default ``self.momentum``.
+
+        Returns
+        -------
+        x_new : ndarray
+            The next iterate.
+        state_new : KerasSGDState
+            The updated velocity.
+
+        Notes
+        -----
+        ``x = x - lr wd x`` (if ``weight_decay``); then ``u = momentum u - lr g``
+        and ``x_new = x + u`` (Nesterov: ``x + momentum u - lr g``). With
+        ``momentum = 0`` and no momentum schedule Keras keeps no velocity and the
+        step is ``x - lr g``.
+
+        Examples
+        --------
+        >>> import numpy as np, heavyball as hb
+        >>> opt = hb.KerasSGD(0.1, momentum=0.9, nesterov=True)
+        >>> x, state = opt.step(np.array([1.0]), np.array([1.0]), opt.init([1.0]))
+        >>> x.round(12), state.velocity  # u = -0.1; x += 0.9 u - 0.1
+        (array([0.81]), array([-0.1]))
+        """
         lr = self.learning_rate if lr is None else lr
         mom = self.momentum if momentum is None else momentum
         if self.weight_decay != 0:
@@ -235,6 +536,25 @@ class KerasSGD:
         return x + u, KerasSGDState(u)
 
     def velocity(self, state):
+        """The recorded velocity: Keras's ``u`` (it includes the learning rate).
+
+        Parameters
+        ----------
+        state : KerasSGDState
+            The state.
+
+        Returns
+        -------
+        ndarray
+            ``state.velocity``.
+
+        Examples
+        --------
+        >>> import heavyball as hb
+        >>> opt = hb.KerasSGD(0.1, 0.9)
+        >>> opt.velocity(opt.init([0.0]))
+        array([0.])
+        """
         return state.velocity
 
 
@@ -242,10 +562,31 @@ class KerasSGD:
 class EMAMomentum:
     """Momentum as an exponential moving average of the gradients.
 
+    Parameters
+    ----------
+    lr : float >= 0
+        Learning rate.
+    beta : float in [0, 1), optional
+        Averaging coefficient (default 0.9).
+
+    Raises
+    ------
+    ValueError
+        If ``lr`` is negative or ``beta`` is outside ``[0, 1)``.
+
     Notes
     -----
     ``v = beta v + (1 - beta) g``; ``x -= lr v``. Identical to
-    ``SGD(lr (1 - beta), beta)`` (whose buffer is ``v / (1 - beta)``).
+    ``SGD(lr (1 - beta), beta)`` (whose buffer is ``v / (1 - beta)``), so its
+    effective learning rate is ``lr (1 - beta)``.
+
+    Examples
+    --------
+    >>> import numpy as np, heavyball as hb
+    >>> opt = hb.EMAMomentum(lr=1.0, beta=0.9)
+    >>> x, state = opt.step(np.array([1.0]), np.array([1.0]), opt.init([1.0]))
+    >>> state.velocity.round(12), x.round(12)  # v = 0.1 g
+    (array([0.1]), array([0.9]))
     """
 
     lr: float
@@ -261,31 +602,153 @@ class EMAMomentum:
 
     @property
     def momentum(self):
-        """Alias of ``beta``."""
+        """Alias of ``beta``.
+
+        Examples
+        --------
+        >>> import heavyball as hb
+        >>> hb.EMAMomentum(0.1, beta=0.5).momentum
+        0.5
+        """
         return self.beta
 
     def init(self, x0):
+        """State before the first step: a zero average.
+
+        Parameters
+        ----------
+        x0 : array_like
+            The starting point (its shape).
+
+        Returns
+        -------
+        EMAState
+            ``velocity = zeros_like(x0)``.
+
+        Examples
+        --------
+        >>> import heavyball as hb
+        >>> hb.EMAMomentum(0.1).init([1.0])
+        EMAState(velocity=array([0.]))
+        """
         return EMAState(np.zeros_like(np.asarray(x0, dtype=np.float64)))
 
     def step(self, x, grad, state, *, lr=None, momentum=None):
+        """One step ``v = beta v + (1 - beta) g``, ``x -= lr v``.
+
+        Parameters
+        ----------
+        x : ndarray
+            Current iterate.
+        grad : ndarray
+            Gradient at ``x``.
+        state : EMAState
+            The average ``v``.
+        lr : float, optional
+            Learning rate for this step (a schedule's value); default ``self.lr``.
+        momentum : float, optional
+            ``beta`` for this step; default ``self.beta``.
+
+        Returns
+        -------
+        x_new : ndarray
+            The next iterate.
+        state_new : EMAState
+            The updated average.
+
+        Examples
+        --------
+        >>> import numpy as np, heavyball as hb
+        >>> opt = hb.EMAMomentum(1.0, beta=0.5)
+        >>> opt.step(np.array([1.0]), np.array([2.0]), opt.init([1.0]))[0]
+        array([0.])
+        """
         lr = self.lr if lr is None else lr
         beta = self.beta if momentum is None else momentum
         v = beta * state.velocity + (1.0 - beta) * grad
         return x - lr * v, EMAState(v)
 
     def velocity(self, state):
+        """The recorded velocity: the average ``v``.
+
+        Parameters
+        ----------
+        state : EMAState
+            The state.
+
+        Returns
+        -------
+        ndarray
+            ``state.velocity``.
+
+        Examples
+        --------
+        >>> import heavyball as hb
+        >>> opt = hb.EMAMomentum(0.1)
+        >>> opt.velocity(opt.init([0.0]))
+        array([0.])
+        """
         return state.velocity
 
 
 @dataclass(frozen=True)
 class Adam:
-    """``torch.optim.Adam`` semantics (coupled weight decay; ``amsgrad``, ``maximize``).
+    r"""``torch.optim.Adam`` semantics (coupled weight decay; ``amsgrad``, ``maximize``).
+
+    Parameters
+    ----------
+    lr : float >= 0, optional
+        Learning rate (default ``1e-3``).
+    betas : (float, float), optional
+        ``(b1, b2)`` in ``[0, 1)``, the moment coefficients (default
+        ``(0.9, 0.999)``).
+    eps : float >= 0, optional
+        Added to the denominator (default ``1e-8``).
+    weight_decay : float >= 0, optional
+        Coupled (L2): ``g += weight_decay x``.
+    amsgrad : bool, optional
+        Use the running maximum of the second moment.
+    maximize : bool, optional
+        Ascend instead: ``g = -g``.
+
+    Raises
+    ------
+    ValueError
+        For a parameter out of range (PyTorch's messages).
+    TypeError
+        For a value of the wrong kind (``betas`` not a pair of numbers).
 
     Notes
     -----
-    ``m = lerp(m, g, 1 - b1)``, ``s = b2 s + (1 - b2) g^2``,
-    ``x -= (lr / (1 - b1^k)) m / (sqrt(s) / sqrt(1 - b2^k) + eps)``.
-    A ``momentum`` override replaces ``b1`` for that step.
+    At step ``k = 1, 2, ...``: ``m = lerp(m, g, 1 - b1)`` (``= b1 m + (1 - b1)
+    g``, computed as ``torch.lerp``), ``s = b2 s + (1 - b2) g^2``,
+
+    .. math::
+
+        x \leftarrow x - \frac{\mathrm{lr}}{1 - b_1^k}
+        \frac{m}{\sqrt{s} / \sqrt{1 - b_2^k} + \epsilon},
+
+    with ``s`` replaced by its running maximum under ``amsgrad``. A
+    ``momentum`` override replaces ``b1`` for that step. Adam rescales each
+    coordinate, so it has no constant-coefficient particle
+    (:func:`~heavyball.to_physical` refuses it).
+
+    References
+    ----------
+    .. [1] D. P. Kingma and J. Ba, "Adam: A method for stochastic
+       optimization", ICLR 2015.
+    .. [2] S. J. Reddi, S. Kale and S. Kumar, "On the convergence of Adam and
+       beyond", ICLR 2018 (``amsgrad``).
+    .. [3] PyTorch documentation, ``torch.optim.Adam``
+       (https://pytorch.org/docs/stable/generated/torch.optim.Adam.html).
+
+    Examples
+    --------
+    >>> import numpy as np, heavyball as hb
+    >>> opt = hb.Adam(lr=1e-3)
+    >>> x, state = opt.step(np.array([1.0, 1.0]), np.array([2.0, -3.0]), opt.init([1.0, 1.0]))
+    >>> x.round(6)  # the first step moves each coordinate by lr, against the gradient's sign
+    array([0.999, 1.001])
     """
 
     lr: float = 1e-3
@@ -322,14 +785,75 @@ class Adam:
 
     @property
     def momentum(self):
-        """``betas[0]``, the first-moment coefficient."""
+        """``betas[0]``, the first-moment coefficient.
+
+        Examples
+        --------
+        >>> import heavyball as hb
+        >>> hb.Adam().momentum
+        0.9
+        """
         return self.betas[0]
 
     def init(self, x0):
+        """State before the first step: step 0, zero moments.
+
+        Parameters
+        ----------
+        x0 : array_like
+            The starting point (its shape).
+
+        Returns
+        -------
+        AdamState
+            ``(step, exp_avg, exp_avg_sq, max_exp_avg_sq)``; the last is None
+            without ``amsgrad``.
+
+        Examples
+        --------
+        >>> import heavyball as hb
+        >>> hb.Adam().init([1.0]).step
+        0
+        """
         z = np.zeros_like(np.asarray(x0, dtype=np.float64))
         return AdamState(0, z, z.copy(), z.copy() if self.amsgrad else None)
 
     def step(self, x, grad, state, *, lr=None, momentum=None):
+        """One step of ``torch.optim.Adam``.
+
+        Parameters
+        ----------
+        x : ndarray
+            Current iterate.
+        grad : ndarray
+            Gradient at ``x``.
+        state : AdamState
+            Step count and moment estimates.
+        lr : float, optional
+            Learning rate for this step (a schedule's value); default ``self.lr``.
+        momentum : float, optional
+            ``b1`` for this step; default ``betas[0]``.
+
+        Returns
+        -------
+        x_new : ndarray
+            The next iterate.
+        state_new : AdamState
+            The updated count and moments.
+
+        Notes
+        -----
+        The update of the class Notes, with bias corrections ``1 - b1^k`` and
+        ``sqrt(1 - b2^k)`` at the new count ``k``.
+
+        Examples
+        --------
+        >>> import numpy as np, heavyball as hb
+        >>> opt = hb.Adam(lr=0.1)
+        >>> x, state = opt.step(np.array([1.0]), np.array([4.0]), opt.init([1.0]))
+        >>> state.step, state.exp_avg.round(12), state.exp_avg_sq.round(12)
+        (1, array([0.4]), array([0.016]))
+        """
         lr = self.lr if lr is None else lr
         beta1 = self.betas[0] if momentum is None else momentum
         beta2 = self.betas[1]
@@ -350,6 +874,25 @@ class Adam:
         return x + (-step_size) * (m / denom), AdamState(k, m, s, s_max)
 
     def velocity(self, state):
+        """The recorded velocity: the first moment ``exp_avg``.
+
+        Parameters
+        ----------
+        state : AdamState
+            The state.
+
+        Returns
+        -------
+        ndarray
+            ``state.exp_avg``.
+
+        Examples
+        --------
+        >>> import heavyball as hb
+        >>> opt = hb.Adam()
+        >>> opt.velocity(opt.init([0.0]))
+        array([0.])
+        """
         return state.exp_avg
 
 
@@ -375,8 +918,11 @@ def optimize(problem, optimizer, x0, *, n_steps, lr_schedule=None, momentum_sche
         registered problem (:func:`heavyball.problems.names`), built with its
         default parameters as :func:`~heavyball.sweep` does.
     optimizer : GD, SGD, KerasSGD, EMAMomentum or Adam
+        The optimiser, with the framework's exact update.
     x0 : array_like, shape (dim,)
+        Starting point.
     n_steps : int >= 0
+        Number of steps.
     lr_schedule, momentum_schedule : callable, optional
         ``k -> value`` for steps ``k = 0, 1, ...`` (the value itself, not a
         multiplier), overriding the optimiser's ``lr`` / ``momentum``. Each

@@ -1,4 +1,4 @@
-r"""Loss landscapes: the potentials the particle rolls on.
+"""Loss landscapes: the potentials the particle rolls on.
 
 Every problem has ``dim``, ``value(x)``, ``grad(x)``, ``hessian(x)``,
 ``minimizer`` (array or None), ``min_value`` (float or None) and ``name``.
@@ -11,6 +11,14 @@ A user-defined landscape is any object with ``dim``, ``value`` and ``grad``;
 return (:mod:`heavyball._user_functions`) and, with ``vectorized=True``,
 evaluates a batch of points in one call. It runs through the same API on the
 NumPy (pure-Python) paths.
+
+Examples
+--------
+>>> import heavyball as hb
+>>> q = hb.problems.get("quadratic", kappa=4.0)
+>>> q.grad([[1.0, 1.0], [2.0, 0.0]])  # a batch of two points, one call
+array([[1., 4.],
+       [2., 0.]])
 """
 
 from __future__ import annotations
@@ -39,11 +47,34 @@ __all__ = [
 
 
 class Problem:
-    """Base class: validation of points and a readable ``repr``.
+    """Base class of the built-in problems: validation of points and a readable ``repr``.
 
-    Subclasses set ``name``, ``dim``, ``minimizer``, ``min_value`` and
-    implement ``_value``, ``_grad`` and ``_hessian`` on arrays of shape
-    ``(..., dim)``.
+    Notes
+    -----
+    A subclass sets ``name``, ``dim``, ``minimizer`` and ``min_value`` and
+    implements ``_value``, ``_grad`` and ``_hessian`` on float64 arrays of shape
+    ``(..., dim)``. The public :meth:`value`, :meth:`grad` and :meth:`hessian`
+    convert ``x`` to such an array (a scalar is accepted when ``dim = 1``) and
+    refuse any other shape with a ``ValueError`` before calling them, so the
+    formulas never see bad input. :meth:`compiled` returns None: a subclass has
+    no Numba form unless it provides one.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from heavyball.problems import Problem
+    >>> class Bowl(Problem):
+    ...     name, dim, minimizer, min_value = "bowl", 2, np.zeros(2), 0.0
+    ...     def _value(self, x):
+    ...         return 0.5 * np.sum(x * x, axis=-1)
+    ...     def _grad(self, x):
+    ...         return x.copy()
+    ...     def _hessian(self, x):
+    ...         return np.broadcast_to(np.eye(2), x.shape + (2,)).copy()
+    >>> Bowl().value([[1.0, 2.0], [0.0, 0.0]])
+    array([2.5, 0. ])
+    >>> Bowl().compiled() is None
+    True
     """
 
     name = "problem"
@@ -52,15 +83,103 @@ class Problem:
     min_value = None
 
     def value(self, x):
-        """Loss ``L(x)``; ``x`` of shape ``(dim,)`` or ``(..., dim)`` -> shape ``(...)``."""
+        """Loss ``L(x)`` at one point or at a batch of points.
+
+        Parameters
+        ----------
+        x : array_like, shape (dim,) or (..., dim)
+            The point(s); the leading axes are broadcast over (a contour grid is
+            one call).
+
+        Returns
+        -------
+        ndarray, shape (...)
+            ``L(x)`` for each point: a 0-d array (a NumPy scalar) for one point.
+
+        Raises
+        ------
+        ValueError
+            If the last axis of ``x`` does not have length ``dim``.
+
+        Notes
+        -----
+        The formula is the problem's own (see its class); ``x`` is converted to a
+        float64 array first. A :class:`TorchProblem` returns a Python float for one
+        point.
+
+        Examples
+        --------
+        >>> import heavyball as hb
+        >>> r = hb.Rosenbrock()
+        >>> float(r.value([0.0, 0.0])), r.value([[1.0, 1.0], [0.0, 1.0]])
+        (1.0, array([  0., 101.]))
+        """
         return self._value(_v.points("x", x, self.dim))
 
     def grad(self, x):
-        """Gradient ``grad L(x)``, same shape as ``x``."""
+        """Gradient ``grad L(x)`` at one point or at a batch of points.
+
+        Parameters
+        ----------
+        x : array_like, shape (dim,) or (..., dim)
+            The point(s); the leading axes are broadcast over.
+
+        Returns
+        -------
+        ndarray, same shape as ``x``
+            The analytic gradient at each point.
+
+        Raises
+        ------
+        ValueError
+            If the last axis of ``x`` does not have length ``dim``.
+
+        Notes
+        -----
+        Analytic for every built-in problem (the formula is in its class
+        docstring); the tests compare each one with finite differences of
+        :meth:`value`.
+
+        Examples
+        --------
+        >>> import heavyball as hb
+        >>> hb.Rosenbrock().grad([0.0, 0.0])  # (-2 (a - x) - 4 b x (y - x^2), 2 b (y - x^2))
+        array([-2.,  0.])
+        """
         return self._grad(_v.points("x", x, self.dim))
 
     def hessian(self, x):
-        """Hessian of ``L`` at ``x``: shape ``(..., dim, dim)``."""
+        """Hessian ``Hess L(x)`` at one point or at a batch of points.
+
+        Parameters
+        ----------
+        x : array_like, shape (dim,) or (..., dim)
+            The point(s); the leading axes are broadcast over.
+
+        Returns
+        -------
+        ndarray, shape (..., dim, dim)
+            The analytic Hessian at each point (a fresh array).
+
+        Raises
+        ------
+        ValueError
+            If the last axis of ``x`` does not have length ``dim``.
+        NotImplementedError
+            For a :class:`CustomProblem` given no ``hessian``.
+
+        Notes
+        -----
+        Used by the spectral analysis (the local curvatures ``lambda``) and by the
+        Hessian-driven damping of :class:`~heavyball.DampedParticle`.
+
+        Examples
+        --------
+        >>> import heavyball as hb
+        >>> hb.Rosenbrock().hessian([1.0, 1.0])
+        array([[ 802., -400.],
+               [-400.,  200.]])
+        """
         return self._hessian(_v.points("x", x, self.dim))
 
     def _params(self):
@@ -131,11 +250,12 @@ class Quadratic(Problem):
     Parameters
     ----------
     H : array_like, shape (n, n)
-        Symmetric positive semi-definite Hessian (checked).
+        Symmetric positive semi-definite Hessian (checked, up to a relative
+        ``1e-12`` of its largest entry).
     b : array_like, shape (n,), optional
         Linear term (default zeros).
-    c : float
-        Constant term.
+    c : float, optional
+        Constant term (default 0).
 
     Attributes
     ----------
@@ -146,6 +266,27 @@ class Quadratic(Problem):
     minimizer : ndarray or None
         ``H^+ b`` (the minimum-norm minimiser when ``H`` is singular), or None
         when ``b`` is not in the range of ``H`` (unbounded below).
+    min_value : float or None
+        ``L(minimizer)``.
+
+    Raises
+    ------
+    ValueError
+        If ``H`` is not square, finite, symmetric and positive semi-definite,
+        or ``b`` has the wrong shape, or the minimiser overflows.
+
+    Notes
+    -----
+    .. math::
+
+        L(x) = \tfrac12 x^T H x - b^T x + c, \qquad \nabla L(x) = H x - b,
+        \qquad \nabla^2 L = H.
+
+    The minimiser solves ``H x = b``; the minimum is ``c - b^T x^* / 2``. On a
+    quadratic every fixed-step scheme acts on each eigen-direction of ``H``
+    separately, which makes it the model problem of the spectral analysis.
+    :meth:`diagonal` stores ``H = diag(eigenvalues)`` as a vector (no dense
+    matrix), so ``dim`` can be in the millions.
 
     Examples
     --------
@@ -153,6 +294,8 @@ class Quadratic(Problem):
     >>> q = hb.Quadratic.from_condition_number(100.0)
     >>> q.eigenvalues, q.kappa
     (array([  1., 100.]), 100.0)
+    >>> hb.Quadratic([[2.0, 1.0], [1.0, 2.0]], b=[1.0, 1.0]).minimizer.round(6)
+    array([0.333333, 0.333333])
     """
 
     name = "quadratic"
@@ -178,7 +321,39 @@ class Quadratic(Problem):
     def diagonal(cls, eigenvalues, b=None, c=0.0):
         """Quadratic with diagonal Hessian ``diag(eigenvalues)``, stored as a vector.
 
-        No dense ``H`` is ever formed, so ``dim`` can be in the millions.
+        Parameters
+        ----------
+        eigenvalues : array_like, shape (n,)
+            The diagonal of ``H``, all ``>= 0`` (non-empty; need not be sorted).
+        b : array_like, shape (n,), optional
+            Linear term (default zeros).
+        c : float, optional
+            Constant term (default 0).
+
+        Returns
+        -------
+        Quadratic
+            ``L(x) = 1/2 sum_i lambda_i x_i^2 - b^T x + c`` with ``is_diagonal``
+            True.
+
+        Raises
+        ------
+        ValueError
+            If ``eigenvalues`` is empty, not finite or has a negative entry.
+
+        Notes
+        -----
+        No dense ``H`` is ever formed (``value``, ``grad`` and the compiled form
+        use the vector), so ``dim`` can be in the millions. The minimiser is
+        ``b_i / lambda_i`` where ``lambda_i > 0`` and 0 elsewhere (None if some
+        ``b_i != 0`` has ``lambda_i = 0``).
+
+        Examples
+        --------
+        >>> import heavyball as hb
+        >>> q = hb.Quadratic.diagonal([1.0, 4.0], b=[1.0, 2.0])
+        >>> q.minimizer, q.min_value
+        (array([1. , 0.5]), -1.0)
         """
         lam = _v.vector("eigenvalues", eigenvalues)
         if lam.size == 0:
@@ -194,9 +369,38 @@ class Quadratic(Problem):
     def from_condition_number(cls, kappa, dim=2, mu=1.0):
         """Diagonal quadratic with eigenvalues ``linspace(mu, kappa * mu, dim)``.
 
-        ``dim`` is refused up front when the vectors (eigenvalues, ``b``,
-        minimiser) would not fit in memory, and ``kappa * mu`` when it
-        overflows.
+        Parameters
+        ----------
+        kappa : float >= 1
+            Condition number ``L / mu``.
+        dim : int >= 1, optional
+            Dimension (default 2); ``dim = 1`` needs ``kappa = 1``.
+        mu : float > 0, optional
+            Smallest eigenvalue (default 1).
+
+        Returns
+        -------
+        Quadratic
+            A diagonal quadratic (``b = 0``, ``c = 0``, minimiser the origin).
+
+        Raises
+        ------
+        ValueError
+            For a parameter out of range, a ``dim`` whose vectors (eigenvalues,
+            ``b``, minimiser) would not fit in memory, or a ``kappa * mu`` that
+            overflows.
+
+        Notes
+        -----
+        ``lambda_i = mu + (kappa - 1) mu i / (dim - 1)``, ``i = 0 .. dim - 1``,
+        built by :meth:`diagonal`. This is the ``"quadratic"`` of
+        :func:`heavyball.problems.get` and of the CLI.
+
+        Examples
+        --------
+        >>> import heavyball as hb
+        >>> hb.Quadratic.from_condition_number(10.0, dim=4).eigenvalues
+        array([ 1.,  4.,  7., 10.])
         """
         kappa = _v.real("kappa", kappa, low=1.0)
         dim = _v.integer("dim", dim, low=1)
@@ -246,12 +450,26 @@ class Quadratic(Problem):
 
     @property
     def is_diagonal(self):
-        """True when the Hessian is stored as a vector of eigenvalues."""
+        """True when the Hessian is stored as a vector of eigenvalues.
+
+        Examples
+        --------
+        >>> import heavyball as hb
+        >>> hb.Quadratic.diagonal([1.0, 2.0]).is_diagonal, hb.Quadratic([[1.0]]).is_diagonal
+        (True, False)
+        """
         return self._diag is not None
 
     @property
     def hessian_diagonal(self):
-        """Diagonal of ``H`` as a vector (cheap for diagonal problems)."""
+        """Diagonal of ``H`` as a vector (a copy; cheap for diagonal problems).
+
+        Examples
+        --------
+        >>> import heavyball as hb
+        >>> hb.Quadratic([[2.0, 1.0], [1.0, 3.0]]).hessian_diagonal
+        array([2., 3.])
+        """
         return self._diag.copy() if self._diag is not None else np.diag(self.H).copy()
 
     def _value(self, x):
@@ -271,11 +489,21 @@ class Quadratic(Problem):
         return np.broadcast_to(H, x.shape + (self.dim,)).copy()
 
     def compiled(self):
-        """Compiled form: ``DIAGONAL_QUADRATIC`` (eigenvalues, ``b``) or ``DENSE_QUADRATIC``.
+        """The compiled form: ``DIAGONAL_QUADRATIC`` (eigenvalues, ``b``) or ``DENSE_QUADRATIC``.
 
-        None for a subclass, which may change the formulas; a subclass that
-        keeps them (only its constructor differs) opts in with
-        ``def compiled(self): return self._compiled_form()``.
+        Returns
+        -------
+        CompiledProblem or None
+            Scalars ``[c, has_b]``, the eigenvalues (or the flattened ``H``) and
+            ``b`` (empty when ``b = 0``). None for a subclass, which may change the
+            formulas; a subclass that keeps them (only its constructor differs)
+            opts in with ``def compiled(self): return self._compiled_form()``.
+
+        Examples
+        --------
+        >>> import heavyball as hb
+        >>> hb.Quadratic.diagonal([1.0, 4.0]).compiled().scalars
+        array([0., 0.])
         """
         if type(self) is not Quadratic:
             return None
@@ -297,9 +525,43 @@ class Quadratic(Problem):
 class Rosenbrock(Problem):
     r"""Rosenbrock's banana valley ``L(x, y) = (a - x)^2 + b (y - x^2)^2``.
 
+    Parameters
+    ----------
+    a : float, optional
+        Position of the minimiser ``(a, a^2)`` (default 1).
+    b : float > 0, optional
+        Steepness of the valley walls (default 100).
+
+    Raises
+    ------
+    ValueError
+        If ``b <= 0``, a parameter is not finite, or ``a^2`` or ``8 b``
+        overflows.
+
+    Notes
+    -----
+    .. math::
+
+        \nabla L = \bigl(-2 (a - x) - 4 b x (y - x^2),\ 2 b (y - x^2)\bigr),
+        \qquad
+        \nabla^2 L = \begin{pmatrix} 2 - 4 b (y - x^2) + 8 b x^2 & -4 b x \\
+                                     -4 b x & 2 b \end{pmatrix}.
+
     Minimiser ``(a, a^2)`` with ``L = 0``; a curved ravine whose floor is flat
     compared with its walls (Hessian condition number about 2500 at the
     minimiser for ``a = 1, b = 100``).
+
+    References
+    ----------
+    .. [1] H. H. Rosenbrock, "An automatic method for finding the greatest or
+       least value of a function", The Computer Journal 3(3), 175-184, 1960.
+
+    Examples
+    --------
+    >>> import heavyball as hb
+    >>> r = hb.Rosenbrock()
+    >>> r.minimizer, float(r.value([0.0, 0.0])), r.grad([0.0, 0.0])
+    (array([1., 1.]), 1.0, array([-2.,  0.]))
     """
 
     name = "rosenbrock"
@@ -334,7 +596,19 @@ class Rosenbrock(Problem):
         return h
 
     def compiled(self):
-        """Compiled form: ``ROSENBROCK`` with scalars ``[a, b]``."""
+        """The compiled form: ``ROSENBROCK`` with scalars ``[a, b]``.
+
+        Returns
+        -------
+        CompiledProblem or None
+            None for a subclass (it may change the formulas).
+
+        Examples
+        --------
+        >>> import heavyball as hb
+        >>> hb.Rosenbrock(a=2.0).compiled().scalars
+        array([  2., 100.])
+        """
         if type(self) is not Rosenbrock:
             return None
         return _kinds.make(_kinds.ROSENBROCK, 2, [self.a, self.b])
@@ -348,17 +622,51 @@ class DoubleWell(Problem):
 
     With ``tilt > 0`` the left well (``x < 0``) is the global minimum and the
     right one a local minimum behind a barrier: the scenario in which momentum
-    may carry the particle over the hump. ``local_minima`` lists both minima
-    (global first); with ``tilt = 0`` they tie and ``minimizer`` is None.
+    may carry the particle over the hump.
 
     Parameters
     ----------
-    barrier : float > 0
-        Height of the hump at ``x = 0`` above the untilted wells.
-    tilt : float
-        Linear tilt along ``x``; ``|tilt| < 8 barrier / (3 sqrt 3)`` keeps two wells.
-    stiffness : float > 0
-        Curvature across the well (``y`` direction).
+    barrier : float > 0, optional
+        Height of the hump at ``x = 0`` above the untilted wells (default 1).
+    tilt : float, optional
+        Linear tilt along ``x`` (default 0.25); ``|tilt| < 8 barrier / (3 sqrt 3)``
+        keeps two wells.
+    stiffness : float > 0, optional
+        Curvature across the well (``y`` direction, default 1).
+
+    Attributes
+    ----------
+    local_minima : list of ndarray
+        Both minima ``(x_i, 0)``, the lower first.
+    barrier_point : ndarray
+        The saddle ``(x_b, 0)`` between them.
+    minimizer : ndarray or None
+        The global minimum; None when ``tilt = 0`` (the wells tie).
+
+    Raises
+    ------
+    ValueError
+        If ``barrier`` or ``stiffness`` is not positive, or ``tilt`` is outside
+        the two-well range.
+
+    Notes
+    -----
+    .. math::
+
+        \nabla L = \bigl(4\,\mathrm{barrier}\, x (x^2 - 1) + \mathrm{tilt},\
+        \mathrm{stiffness}\, y\bigr), \qquad
+        \partial_x^2 L = \mathrm{barrier}\,(12 x^2 - 4).
+
+    The stationary points on ``y = 0`` are the three real roots of
+    ``x^3 - x + tilt / (4 barrier) = 0``; the outer two are the minima, the
+    middle one the barrier.
+
+    Examples
+    --------
+    >>> import heavyball as hb
+    >>> w = hb.DoubleWell()
+    >>> [m.round(6).tolist() for m in w.local_minima], w.barrier_point.round(6)
+    ([[-1.029896, 0.0], [0.967149, 0.0]], array([0.062747, 0.      ]))
     """
 
     name = "double_well"
@@ -404,7 +712,19 @@ class DoubleWell(Problem):
         return h
 
     def compiled(self):
-        """Compiled form: ``DOUBLE_WELL`` with scalars ``[barrier, tilt, stiffness]``."""
+        """The compiled form: ``DOUBLE_WELL`` with scalars ``[barrier, tilt, stiffness]``.
+
+        Returns
+        -------
+        CompiledProblem or None
+            None for a subclass (it may change the formulas).
+
+        Examples
+        --------
+        >>> import heavyball as hb
+        >>> hb.DoubleWell().compiled().scalars
+        array([1.  , 0.25, 1.  ])
+        """
         if type(self) is not DoubleWell:
             return None
         return _kinds.make(_kinds.DOUBLE_WELL, 2, [self.barrier, self.tilt, self.stiffness])
@@ -416,10 +736,45 @@ class DoubleWell(Problem):
 class Saddle(Problem):
     r"""Saddle with bounded-below walls ``L(x, y) = a x^2/2 - b y^2/2 + c y^4/4``.
 
+    Parameters
+    ----------
+    a : float > 0, optional
+        Curvature along ``x`` (default 1).
+    b : float > 0, optional
+        Negative curvature along ``y`` at the saddle (default 1).
+    c : float > 0, optional
+        Quartic term that bounds ``L`` below (default 1).
+
+    Attributes
+    ----------
+    local_minima : list of ndarray
+        ``(0, sqrt(b/c))`` and ``(0, -sqrt(b/c))``.
+    saddle_point : ndarray
+        The origin.
+
+    Raises
+    ------
+    ValueError
+        If a parameter is not positive, or the minima or ``3 c`` overflow.
+
+    Notes
+    -----
+    .. math::
+
+        \nabla L = (a x,\ -b y + c y^3), \qquad
+        \nabla^2 L = \mathrm{diag}(a,\ -b + 3 c y^2).
+
     The origin is a saddle point (Hessian ``diag(a, -b)``); the minima are
-    ``(0, +-sqrt(b/c))`` with ``L = -b^2 / (4c)``, listed in ``local_minima``.
-    They tie, so ``minimizer`` is None. A run started on the ``y = 0`` axis
-    stops at the saddle; a small ``y`` escapes at the rate ``b``.
+    ``(0, +-sqrt(b/c))`` with ``L = -b^2 / (4c)``. They tie, so ``minimizer``
+    is None. A run started on the ``y = 0`` axis stops at the saddle; a small
+    ``y`` escapes at the rate ``b``.
+
+    Examples
+    --------
+    >>> import heavyball as hb
+    >>> s = hb.Saddle()
+    >>> s.local_minima[0], s.min_value, float(s.value(s.local_minima[0]))
+    (array([0., 1.]), -0.25, -0.25)
     """
 
     name = "saddle"
@@ -458,7 +813,19 @@ class Saddle(Problem):
         return h
 
     def compiled(self):
-        """Compiled form: ``SADDLE`` with scalars ``[a, b, c]``."""
+        """The compiled form: ``SADDLE`` with scalars ``[a, b, c]``.
+
+        Returns
+        -------
+        CompiledProblem or None
+            None for a subclass (it may change the formulas).
+
+        Examples
+        --------
+        >>> import heavyball as hb
+        >>> hb.Saddle(b=2.0).compiled().scalars
+        array([1., 2., 1.])
+        """
         if type(self) is not Saddle:
             return None
         return _kinds.make(_kinds.SADDLE, 2, [self.a, self.b, self.c])
@@ -470,9 +837,38 @@ class Saddle(Problem):
 class Plateau(Problem):
     r"""Gaussian well on a plateau ``L(x) = depth (1 - exp(-|x|^2 / (2 width^2)))``.
 
-    Far from the origin the gradient ``depth exp(-r^2/2w^2) x / w^2`` vanishes
-    exponentially: the flat region a particle must cross. Minimiser the
-    origin, ``L = 0``.
+    Parameters
+    ----------
+    width : float > 0, optional
+        Width ``w`` of the well (default 1).
+    depth : float > 0, optional
+        Height of the plateau above the minimum (default 1).
+    dim : int >= 1, optional
+        Dimension (default 2).
+
+    Raises
+    ------
+    ValueError
+        If a parameter is out of range or ``width`` is so small or large that
+        ``width^2``, ``1/width^4`` or ``depth/width^2`` overflows.
+
+    Notes
+    -----
+    .. math::
+
+        \nabla L = \frac{\mathrm{depth}}{w^2} e^{-|x|^2 / 2w^2} x, \qquad
+        \nabla^2 L = \mathrm{depth}\, e^{-|x|^2 / 2w^2}
+        \Bigl(\frac{I}{w^2} - \frac{x x^T}{w^4}\Bigr).
+
+    Far from the origin the gradient vanishes exponentially: the flat region
+    a particle must cross. Minimiser the origin, ``L = 0``.
+
+    Examples
+    --------
+    >>> import heavyball as hb
+    >>> p = hb.Plateau()
+    >>> round(float(p.value([3.0, 4.0])), 6), p.grad([1.0, 0.0]).round(6)
+    (0.999996, array([0.606531, 0.      ]))
     """
 
     name = "plateau"
@@ -504,7 +900,19 @@ class Plateau(Problem):
         return e * (np.eye(self.dim) / w2 - outer / w2**2)
 
     def compiled(self):
-        """Compiled form: ``PLATEAU`` with scalars ``[width**2, depth, depth / width**2]``."""
+        """The compiled form: ``PLATEAU`` with scalars ``[width**2, depth, depth / width**2]``.
+
+        Returns
+        -------
+        CompiledProblem or None
+            None for a subclass (it may change the formulas).
+
+        Examples
+        --------
+        >>> import heavyball as hb
+        >>> hb.Plateau(width=2.0).compiled().scalars
+        array([4.  , 1.  , 0.25])
+        """
         if type(self) is not Plateau:
             return None
         w2 = self.width**2
@@ -517,6 +925,8 @@ class Plateau(Problem):
 class LessardCounterexample(Problem):
     r"""The 1-D function on which optimally tuned heavy ball cycles forever.
 
+    Notes
+    -----
     Lessard, Recht & Packard (2016), section 4.6: ``mu = 1``, ``L = 25``,
 
     .. math::
@@ -526,8 +936,23 @@ class LessardCounterexample(Problem):
                              25 x^2/2 - 24 x + 36 & x \ge 2 \end{cases}
 
     smooth (``C^1`` with a 25-Lipschitz gradient) and 1-strongly convex, with
-    minimiser 0. Heavy ball at the quadratic-optimal ``lr = 1/9``,
-    ``beta = 4/9`` falls into a 3-cycle instead of converging.
+    minimiser 0. Heavy ball at the quadratic-optimal ``lr = 4 / (sqrt L +
+    sqrt mu)^2 = 1/9``, ``beta = ((sqrt kappa - 1) / (sqrt kappa + 1))^2 = 4/9``
+    falls into a 3-cycle instead of converging. The class attributes ``mu``
+    and ``L`` are these constants; the constructor takes no parameters.
+
+    References
+    ----------
+    .. [1] L. Lessard, B. Recht and A. Packard, "Analysis and design of
+       optimization algorithms via integral quadratic constraints", SIAM
+       Journal on Optimization 26(1), 57-95, 2016.
+
+    Examples
+    --------
+    >>> import numpy as np, heavyball as hb
+    >>> traj = hb.optimize(hb.LessardCounterexample(), hb.SGD(1 / 9, momentum=4 / 9), [3.3], n_steps=300)
+    >>> traj.x[-3:, 0].round(4), bool(np.allclose(traj.x[-3:], traj.x[-6:-3]))
+    (array([-1.8024,  2.1159,  0.6465]), True)
     """
 
     name = "lessard"
@@ -559,7 +984,19 @@ class LessardCounterexample(Problem):
 
 
     def compiled(self):
-        """Compiled form: ``LESSARD`` (no parameters)."""
+        """The compiled form: ``LESSARD`` (no parameters).
+
+        Returns
+        -------
+        CompiledProblem or None
+            None for a subclass (it may change the formulas).
+
+        Examples
+        --------
+        >>> import heavyball as hb
+        >>> hb.LessardCounterexample().compiled().dim
+        1
+        """
         if type(self) is not LessardCounterexample:
             return None
         return _kinds.make(_kinds.LESSARD, 1)
@@ -581,14 +1018,25 @@ class CustomProblem(Problem):
     hessian : callable, optional
         ``hessian(x) -> (dim, dim)`` (``(..., dim, dim)`` when vectorized).
     minimizer : array_like, shape (dim,), optional
+        The minimiser, if known (default None).
     min_value : float, optional
-    name : str
-        Used in results and in error messages.
-    vectorized : bool
+        The minimum value, if known (default None).
+    name : str, optional
+        Used in results and in error messages (default ``"custom"``).
+    vectorized : bool, optional
         Whether the functions broadcast over leading axes (the keyword of
         :func:`scipy.integrate.solve_ivp`). ``sweep(backend="numpy")`` then
         calls ``grad`` once per step for a whole chunk of grid points instead
         of once per point, tens of times faster.
+
+    Raises
+    ------
+    TypeError
+        If ``value``, ``grad`` or ``hessian`` is not callable.
+    ValueError
+        For a bad ``dim``, ``minimizer``, ``min_value`` or ``vectorized``
+        (and ``vectorized=True`` with Numba-compiled functions); later, for
+        any result of the functions that is not what it must be (Notes).
 
     Notes
     -----
@@ -653,8 +1101,19 @@ class CustomProblem(Problem):
     def compiled(self):
         """The compiled form when ``value`` and ``grad`` are Numba-compiled, else None.
 
-        The convention is ``value(x) -> float`` and ``grad(x, out) -> None``
-        (see :mod:`heavyball._compiled` and ``docs/problems.md``).
+        Returns
+        -------
+        CompiledProblem or None
+            Built from the user's compiled functions, whose convention is
+            ``value(x) -> float`` and ``grad(x, out) -> None`` (see
+            :mod:`heavyball._compiled` and ``docs/problems.md``); None for plain
+            Python functions, which run on the NumPy paths.
+
+        Examples
+        --------
+        >>> import heavyball as hb
+        >>> hb.CustomProblem(1, lambda x: x[0] ** 2, lambda x: 2 * x).compiled() is None
+        True
         """
         return _compiled.user_form(self) if self._jitted else None
 
@@ -687,7 +1146,26 @@ _REGISTRY = {
 
 
 def names():
-    """Names accepted by :func:`get` (and the CLI's ``--problem``)."""
+    """Names accepted by :func:`get` (and the CLI's ``--problem``).
+
+    Returns
+    -------
+    list of str
+        The registered names, sorted (the landscapes of
+        :mod:`heavyball.landscapes` register theirs on import).
+
+    Notes
+    -----
+    The registry maps each name to a factory; ``"quadratic"`` builds
+    :meth:`Quadratic.from_condition_number` (or a :class:`Quadratic` from
+    ``eigenvalues`` or ``H``), the others their class.
+
+    Examples
+    --------
+    >>> import heavyball as hb
+    >>> hb.problems.names()[:4]
+    ['double_well', 'drifting_quadratic', 'least_squares', 'lessard']
+    """
     return sorted(_REGISTRY)
 
 
@@ -699,9 +1177,39 @@ def register(name, factory):
 def get(name, **params):
     """Build a registered problem by name.
 
-    ``get("quadratic", kappa=100, dim=2)`` builds
-    ``Quadratic.from_condition_number(100, dim=2)``; other names take their
-    class's constructor arguments.
+    Parameters
+    ----------
+    name : str
+        One of :func:`names`.
+    **params
+        Constructor arguments. ``"quadratic"`` takes ``kappa``, ``dim``,
+        ``mu`` (:meth:`Quadratic.from_condition_number`) or ``eigenvalues``,
+        ``H``, ``b`` and ``c``; other names take their class's arguments.
+
+    Returns
+    -------
+    Problem
+        The problem built with ``params`` (defaults for the rest).
+
+    Raises
+    ------
+    ValueError
+        For an unknown name (the message lists the choices), an unknown
+        keyword, or a parameter its class refuses.
+
+    Notes
+    -----
+    The same registry serves :func:`~heavyball.optimize` and
+    :class:`~heavyball.DampedParticle` when they are given a name, and the
+    CLI's ``--problem``.
+
+    Examples
+    --------
+    >>> import heavyball as hb
+    >>> hb.problems.get("quadratic", kappa=100, dim=2)
+    Quadratic(eigenvalues=array([  1., 100.]))
+    >>> hb.problems.get("rosenbrock", b=10.0)
+    Rosenbrock(a=1.0, b=10.0)
     """
     _v.choice("name", name, names())
     try:

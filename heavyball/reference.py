@@ -20,18 +20,22 @@ def solve_reference(system, x0, v0=None, *, t_span, t_eval=None, method="DOP853"
     Parameters
     ----------
     system : DampedParticle
+        Mass, friction (constant or ``gamma(t)``), potential and the optional
+        high-resolution terms (Hessian damping, gradient scale).
     x0 : array_like, shape (dim,)
+        Initial position.
     v0 : array_like, shape (dim,), optional
-        Default zeros; must be None when ``mass = 0``.
+        Initial velocity, default zeros; must be None when ``mass = 0``.
     t_span : (float, float)
         Start and end time, ``t_span[1] > t_span[0]``.
     t_eval : array_like, optional
         Times at which to store the solution (inside ``t_span``); default the
         solver's own steps.
-    method : str
+    method : {"DOP853", "RK45", "RK23", "Radau", "BDF", "LSODA"}, optional
         A ``solve_ivp`` method (default ``"DOP853"``, order 8).
-    rtol, atol : float
-        Tolerances passed to ``solve_ivp``.
+    rtol, atol : float, optional
+        Tolerances passed to ``solve_ivp`` (defaults ``1e-10`` and
+        ``1e-12``; ``rtol`` at least ``100 eps``, ``atol > 0``).
 
     Returns
     -------
@@ -44,12 +48,34 @@ def solve_reference(system, x0, v0=None, *, t_span, t_eval=None, method="DOP853"
         the message says where. A stopped run ignores ``t_eval``: its arrays
         hold the solver's accepted steps up to the last state inside the bound.
 
+    Raises
+    ------
+    ValueError
+        If ``system`` is not a :class:`~heavyball.DampedParticle`, for an
+        unknown method, a bad ``t_span``, ``t_eval``, ``x0``, ``v0`` or
+        tolerance, or a time-dependent friction or gradient scale that is
+        invalid at ``t_span[0]``.
+
     Notes
     -----
+    The system solved is :meth:`DampedParticle.rhs
+    <heavyball.DampedParticle.rhs>`, ``y = (x, v)``,
+    ``x' = v``, ``m v' = -sigma(t) grad L(x) - gamma(t) v - c_H Hess L(x) v``
+    (``x' = -sigma grad L / gamma`` when ``m = 0``), by an adaptive
+    Runge-Kutta (or implicit) method of SciPy at tight tolerances; the
+    fixed-step integrators are measured against it.
+
     ``solve_ivp`` does not stop on its own when the right-hand side turns NaN
     or infinite: its step-size control can shrink the step without end
     (issue 17). So every evaluation is checked, and the state after every
     accepted step is compared with the bound; either stops the run at once.
+
+    References
+    ----------
+    .. [1] E. Hairer, S. P. Norsett and G. Wanner, "Solving Ordinary
+       Differential Equations I: Nonstiff Problems", 2nd ed., Springer, 1993
+       (the DOP853 method).
+    .. [2] SciPy, ``scipy.integrate.solve_ivp`` documentation.
 
     Examples
     --------

@@ -103,24 +103,158 @@ class StepDecay(Schedule):
 
 
 def constant(value):
-    """Schedule returning ``value`` at every step."""
+    """Schedule returning ``value`` at every step.
+
+    Parameters
+    ----------
+    value : float
+        The value (finite).
+
+    Returns
+    -------
+    Schedule
+        A vectorised callable ``k -> value``.
+
+    Raises
+    ------
+    ValueError
+        If ``value`` is not a finite real number.
+
+    Notes
+    -----
+    ``s(k) = value`` for every ``k``; equivalent to passing no schedule, but
+    explicit.
+
+    Examples
+    --------
+    >>> from heavyball import schedules
+    >>> schedules.constant(0.9)(3), schedules.constant(0.9)([0, 1])
+    (0.9, array([0.9, 0.9]))
+    """
     return Constant(_v.real("value", value))
 
 
 def linear(start, end, n_steps):
-    """Linear ramp ``start -> end`` over ``n_steps`` steps, constant afterwards."""
+    """Linear ramp ``start -> end`` over ``n_steps`` steps, constant afterwards.
+
+    Parameters
+    ----------
+    start : float
+        Value at step 0.
+    end : float
+        Value from step ``n_steps`` on.
+    n_steps : int >= 1
+        Length of the ramp.
+
+    Returns
+    -------
+    Schedule
+        A vectorised callable ``k -> value``.
+
+    Raises
+    ------
+    ValueError
+        For a non-finite ``start`` or ``end`` or ``n_steps < 1``.
+
+    Notes
+    -----
+    ``s(k) = start + (end - start) min(max(k / n_steps, 0), 1)``.
+
+    Examples
+    --------
+    >>> from heavyball import schedules
+    >>> schedules.linear(0.5, 0.9, 4)([0, 2, 4, 8])
+    array([0.5, 0.7, 0.9, 0.9])
+    """
     return Linear(_v.real("start", start), _v.real("end", end), _v.integer("n_steps", n_steps, low=1))
 
 
 def cosine(start, end, n_steps):
-    """Cosine annealing ``start -> end`` over ``n_steps`` steps, constant afterwards."""
+    r"""Cosine annealing ``start -> end`` over ``n_steps`` steps, constant afterwards.
+
+    Parameters
+    ----------
+    start : float
+        Value at step 0.
+    end : float
+        Value from step ``n_steps`` on.
+    n_steps : int >= 1
+        Length of the half-period.
+
+    Returns
+    -------
+    Schedule
+        A vectorised callable ``k -> value``.
+
+    Raises
+    ------
+    ValueError
+        For a non-finite ``start`` or ``end`` or ``n_steps < 1``.
+
+    Notes
+    -----
+    With ``f = min(max(k / n_steps, 0), 1)``,
+
+    .. math::
+
+        s(k) = \mathrm{end} + (\mathrm{start} - \mathrm{end})
+        \frac{1 + \cos(\pi f)}{2},
+
+    SGDR's annealing without the restarts.
+
+    References
+    ----------
+    .. [1] I. Loshchilov and F. Hutter, "SGDR: Stochastic gradient descent
+       with warm restarts", ICLR 2017.
+
+    Examples
+    --------
+    >>> from heavyball import schedules
+    >>> schedules.cosine(1.0, 0.0, 4)(range(6)).round(6)
+    array([1.      , 0.853553, 0.5     , 0.146447, 0.      , 0.      ])
+    """
     return Cosine(_v.real("start", start), _v.real("end", end), _v.integer("n_steps", n_steps, low=1))
 
 
 def warmup(after, n_warmup, start=0.0):
     """Ramp linearly from ``start`` to ``after`` over ``n_warmup`` steps.
 
-    ``after`` is a number or a schedule (evaluated at ``k`` once warm).
+    Parameters
+    ----------
+    after : float or Schedule
+        The value, or the schedule of this module, that takes over once warm
+        (evaluated at ``k``).
+    n_warmup : int >= 1
+        Length of the warm-up.
+    start : float, optional
+        Value at step 0 (default 0).
+
+    Returns
+    -------
+    Schedule
+        A vectorised callable ``k -> value``.
+
+    Raises
+    ------
+    ValueError
+        For a non-finite number or ``n_warmup < 1``.
+
+    Notes
+    -----
+    ``s(k) = start + (after(n_warmup) - start) k / n_warmup`` for
+    ``k < n_warmup``, then ``s(k) = after(k)``: the gradual warm-up of large
+    minibatch training.
+
+    References
+    ----------
+    .. [1] P. Goyal et al., "Accurate, large minibatch SGD: training ImageNet
+       in 1 hour", arXiv:1706.02677, 2017.
+
+    Examples
+    --------
+    >>> from heavyball import schedules
+    >>> schedules.warmup(0.1, 4)(range(6))
+    array([0.   , 0.025, 0.05 , 0.075, 0.1  , 0.1  ])
     """
     if not isinstance(after, Schedule):
         after = Constant(_v.real("after", after))
@@ -128,7 +262,39 @@ def warmup(after, n_warmup, start=0.0):
 
 
 def step_decay(initial, factor, every):
-    """Multiply ``initial`` by ``factor`` every ``every`` steps."""
+    """Multiply ``initial`` by ``factor`` every ``every`` steps.
+
+    Parameters
+    ----------
+    initial : float
+        Value for the first ``every`` steps.
+    factor : float >= 0
+        Multiplier applied at each drop.
+    every : int >= 1
+        Steps between drops.
+
+    Returns
+    -------
+    Schedule
+        A vectorised callable ``k -> value``.
+
+    Raises
+    ------
+    ValueError
+        For a non-finite number, ``factor < 0`` or ``every < 1``.
+
+    Notes
+    -----
+    ``s(k) = initial * factor ** (k // every)`` (``torch.optim.lr_scheduler.StepLR``
+    with ``gamma = factor``, ``step_size = every``), each power computed once
+    by Python's ``float ** int`` so that scalar and array calls round alike.
+
+    Examples
+    --------
+    >>> from heavyball import schedules
+    >>> schedules.step_decay(1.0, 0.5, 2)(range(6))
+    array([1.  , 1.  , 0.5 , 0.5 , 0.25, 0.25])
+    """
     return StepDecay(
         _v.real("initial", initial),
         _v.real("factor", factor, low=0.0),
@@ -149,6 +315,23 @@ FULL_ARRAY_STEPS = 1 << 24
 def evaluate(schedule, n_steps, name="schedule", start=0):
     """Values of ``schedule`` at steps ``start .. start + n_steps - 1`` as a float64 array.
 
+    Parameters
+    ----------
+    schedule : callable
+        ``k -> value``; a schedule of this module (``vectorized = True``) is
+        called once on the array of steps, any other callable once per step.
+    n_steps : int
+        Number of steps.
+    name : str, optional
+        Name used in error messages (default ``"schedule"``).
+    start : int, optional
+        First step (default 0).
+
+    Returns
+    -------
+    ndarray, shape (n_steps,)
+        The values, float64.
+
     Raises
     ------
     TypeError
@@ -157,6 +340,19 @@ def evaluate(schedule, n_steps, name="schedule", start=0):
         number (a string, an array, a complex number) at some step ``k``.
     ValueError
         If it returns a non-finite value; the message names the step.
+
+    Notes
+    -----
+    This is how :func:`~heavyball.optimize` reads ``lr_schedule`` and
+    ``momentum_schedule`` before a run, so a bad value fails before the first
+    step rather than in the middle of it (runs longer than
+    :data:`FULL_ARRAY_STEPS` read them :data:`CHUNK` steps at a time).
+
+    Examples
+    --------
+    >>> from heavyball import schedules
+    >>> schedules.evaluate(lambda k: 1 / (k + 1), 3, start=1)
+    array([0.5       , 0.33333333, 0.25      ])
     """
     if not callable(schedule):
         raise _v.InputTypeError(f"`{name}` must be a callable k -> value, got {_v.describe(schedule)}")

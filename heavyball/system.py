@@ -34,24 +34,52 @@ class DampedParticle:
     problem : Problem or str
         The potential ``L``; anything with ``dim``, ``value`` and ``grad``,
         or the name of a registered problem (built with its defaults).
-    mass : float >= 0
-        ``m``; 0 means the gradient flow ``gamma x' = -grad L(x)``.
-    friction : float >= 0 or callable
-        ``gamma``, constant or a function of time ``gamma(t)`` (for example
-        ``lambda t: 3 / t``, the Su-Boyd-Candes ODE). With ``mass = 0`` it
-        must be positive.
-    hessian_damping : float >= 0
+    mass : float >= 0, optional
+        ``m`` (default 1); 0 means the gradient flow ``gamma x' = -grad L(x)``.
+    friction : float >= 0 or callable, optional
+        ``gamma`` (default 1), constant or a function of time ``gamma(t)`` (for
+        example ``lambda t: 3 / t``, the Su-Boyd-Candes ODE). With ``mass = 0``
+        it must be positive.
+    hessian_damping : float >= 0, optional
         ``c_H``, the coefficient of the Hessian-driven damping
         ``c_H Hess L(x) x'`` (a friction that depends on the position; the
         "gradient correction" ``sqrt(s) Hess f x'`` of NAG). Default 0 (off).
         Needs ``problem.hessian`` and ``mass > 0``. Only
         :func:`~heavyball.solve_reference` integrates it;
         :func:`~heavyball.integrate` refuses it.
-    gradient_scale : float > 0 or callable
+    gradient_scale : float > 0 or callable, optional
         ``sigma``, constant or a function of time ``sigma(t)`` multiplying the
         force ``-grad L`` (``1 + sqrt(mu s)`` or ``1 + 3 sqrt(s)/(2t)`` in the
         high-resolution ODEs). Default 1 (off). Any value other than 1 is,
         like ``hessian_damping``, for :func:`~heavyball.solve_reference` only.
+
+    Raises
+    ------
+    ValueError
+        For an unknown problem name, a negative or non-finite ``mass`` or
+        ``friction``, ``friction = 0`` with ``mass = 0``, a ``hessian_damping``
+        with ``mass = 0`` or without a Hessian, or ``gradient_scale <= 0``.
+
+    Notes
+    -----
+    As a first-order system in ``y = (x, v)`` (:meth:`rhs`):
+
+    .. math::
+
+        x' = v, \qquad
+        v' = \frac{-\sigma(t) \nabla L(x) - \gamma(t) v - c_H \nabla^2 L(x) v}{m},
+
+    and for ``m = 0``, ``x' = -sigma(t) grad L(x) / gamma(t)``. Its
+    mechanical energy ``E = L(x) + m |v|^2 / 2`` (:meth:`energy`) decays at the
+    rate ``dE/dt = -gamma |v|^2`` when ``sigma = 1`` and ``c_H = 0``. The
+    fixed-step schemes of :mod:`heavyball.integrators` discretise it; they are
+    the optimisers of :mod:`heavyball.optimizers` (see :mod:`heavyball.maps`).
+
+    References
+    ----------
+    .. [1] B. Shi, S. S. Du, M. I. Jordan and W. J. Su, "Understanding the
+       acceleration phenomenon via high-resolution differential equations",
+       Mathematical Programming 195, 79-148, 2022 (arXiv 2018).
 
     Examples
     --------
@@ -91,21 +119,57 @@ class DampedParticle:
 
     @property
     def dim(self):
-        """Dimension of the position ``x``."""
+        """Dimension of the position ``x`` (the problem's ``dim``).
+
+        Examples
+        --------
+        >>> import heavyball as hb
+        >>> hb.DampedParticle(hb.Rosenbrock()).dim
+        2
+        """
         return self.problem.dim
 
     @property
     def time_dependent(self):
-        """True when the friction is a function of time."""
+        """True when the friction is a function of time.
+
+        Examples
+        --------
+        >>> import heavyball as hb
+        >>> hb.DampedParticle("rosenbrock", 1.0, lambda t: 3 / t).time_dependent
+        True
+        """
         return callable(self.friction)
 
     def friction_at(self, t):
-        """Friction ``gamma(t)`` for a scalar or array of times (validated).
+        """Friction ``gamma(t)`` for a scalar or an array of times (validated).
+
+        Parameters
+        ----------
+        t : float or array_like
+            Time(s).
+
+        Returns
+        -------
+        float or ndarray
+            ``gamma(t)``, of the shape of ``t``; the constant for a constant
+            friction.
 
         Raises
         ------
         ValueError
             If a value is negative or non-finite (or zero with ``mass = 0``).
+
+        Notes
+        -----
+        A callable friction is called once on the whole array when it accepts
+        one and returns the right shape, else once per time.
+
+        Examples
+        --------
+        >>> import heavyball as hb
+        >>> hb.DampedParticle("rosenbrock", 1.0, lambda t: 3 / t).friction_at([1.0, 2.0])
+        array([3. , 1.5])
         """
         t = np.asarray(t, dtype=np.float64)
         if not self.time_dependent:
@@ -122,16 +186,44 @@ class DampedParticle:
 
     @property
     def high_resolution(self):
-        """True when a Hessian damping or a gradient scale other than 1 is set."""
+        """True when a Hessian damping or a gradient scale other than 1 is set.
+
+        Examples
+        --------
+        >>> import heavyball as hb
+        >>> hb.DampedParticle("rosenbrock", gradient_scale=1.1).high_resolution
+        True
+        """
         return self.hessian_damping != 0.0 or callable(self.gradient_scale) or self.gradient_scale != 1.0
 
     def gradient_scale_at(self, t):
-        """Gradient scale ``sigma(t)`` for a scalar or array of times (validated).
+        """Gradient scale ``sigma(t)`` for a scalar or an array of times (validated).
+
+        Parameters
+        ----------
+        t : float or array_like
+            Time(s).
+
+        Returns
+        -------
+        float or ndarray
+            ``sigma(t)``, of the shape of ``t``; the constant for a constant scale.
 
         Raises
         ------
         ValueError
             If a value is not finite and positive.
+
+        Notes
+        -----
+        Evaluated as :meth:`friction_at` is (vectorised when the callable allows).
+
+        Examples
+        --------
+        >>> import heavyball as hb
+        >>> from heavyball.odes import InverseTime
+        >>> float(hb.DampedParticle("rosenbrock", gradient_scale=InverseTime(1.0, 1.0)).gradient_scale_at(2.0))
+        1.5
         """
         t = np.asarray(t, dtype=np.float64)
         if not callable(self.gradient_scale):
@@ -160,6 +252,18 @@ class DampedParticle:
             ``[v, (-sigma(t) grad L(x) - gamma(t) v - c_H Hess L(x) v) / m]``,
             or ``-sigma(t) grad L(x) / gamma(t)`` when ``mass = 0``
             (``sigma = 1``, ``c_H = 0`` unless set).
+
+        Notes
+        -----
+        This is the ``fun`` that :func:`~heavyball.solve_reference` passes to
+        :func:`scipy.integrate.solve_ivp`. A diagonal quadratic applies ``c_H H v``
+        without forming the dense Hessian.
+
+        Examples
+        --------
+        >>> import heavyball as hb
+        >>> hb.DampedParticle(hb.Quadratic.diagonal([1.0, 4.0]), mass=0.0, friction=2.0).rhs(0.0, [1.0, 1.0])
+        array([-0.5, -2. ])
         """
         y = np.asarray(y, dtype=np.float64)
         gamma = self.friction(t) if self.time_dependent else self.friction
@@ -180,7 +284,33 @@ class DampedParticle:
         return g if self.gradient_scale == 1.0 else self.gradient_scale * g
 
     def energy(self, x, v=None):
-        """Mechanical energy ``L(x) + m |v|^2 / 2`` (broadcasts over leading axes)."""
+        """Mechanical energy ``L(x) + m |v|^2 / 2`` (broadcasts over leading axes).
+
+        Parameters
+        ----------
+        x : array_like, shape (dim,) or (..., dim)
+            Position(s).
+        v : array_like, shape (dim,) or (..., dim), optional
+            Velocity (velocities); None, or ``mass = 0``, gives the potential
+            ``L(x)`` alone.
+
+        Returns
+        -------
+        ndarray, shape (...)
+            ``L(x) + m |v|^2 / 2`` for each state.
+
+        Notes
+        -----
+        Along the exact flow with constant friction (and ``sigma = 1``,
+        ``c_H = 0``) ``dE/dt = -gamma |v|^2 <= 0``.
+
+        Examples
+        --------
+        >>> import heavyball as hb
+        >>> sys = hb.DampedParticle(hb.Quadratic.diagonal([1.0, 4.0]), mass=2.0)
+        >>> float(sys.energy([1.0, 1.0], [1.0, 0.0]))  # (1 + 4)/2 + 2 * 1/2
+        3.5
+        """
         pot = np.asarray(self.problem.value(x), dtype=np.float64)
         if v is None or self.mass == 0.0:
             return pot

@@ -23,7 +23,7 @@ MESSAGES = {
 class Trajectory:
     """A recorded run of an integrator, an optimiser or the reference solver.
 
-    Attributes
+    Parameters
     ----------
     t : ndarray, shape (n + 1,)
         Times of the recorded states (for :func:`~heavyball.optimize`, the
@@ -47,6 +47,25 @@ class Trajectory:
         Human-readable status, e.g. ``"diverged at step 37"``.
     nfev : int
         Number of gradient evaluations.
+
+    Notes
+    -----
+    Modelled on SciPy's ``OdeResult``: failure is a value, not an exception,
+    so sweeps survive it. A state counts as diverged when it is not finite or
+    a coordinate of ``x`` or ``v`` exceeds
+    :data:`~heavyball.trajectory.DIVERGENCE_BOUND` (``1e50``) in absolute
+    value. The properties :attr:`success` (``status >= 0``) and
+    :attr:`n_steps` summarise the run; the library builds these objects, users
+    read them.
+
+    Examples
+    --------
+    >>> import heavyball as hb
+    >>> traj = hb.optimize(hb.Quadratic.diagonal([1.0]), hb.GD(0.5), [1.0], n_steps=3)
+    >>> traj.x[:, 0], traj.loss
+    (array([1.   , 0.5  , 0.25 , 0.125]), array([0.5      , 0.125    , 0.03125  , 0.0078125]))
+    >>> traj
+    Trajectory(method='GD', status=0, message='all steps done', n_recorded=4, dim=1, final_loss=0.0078125)
     """
 
     t: np.ndarray
@@ -61,12 +80,26 @@ class Trajectory:
 
     @property
     def success(self):
-        """``status >= 0``: the run did not diverge or fail."""
+        """``status >= 0``: the run did not diverge or fail.
+
+        Examples
+        --------
+        >>> import heavyball as hb
+        >>> hb.optimize(hb.Quadratic.diagonal([1.0]), hb.GD(2.5), [1.0], n_steps=300).success  # |1 - lr| > 1
+        False
+        """
         return self.status >= 0
 
     @property
     def n_steps(self):
-        """Index of the last recorded step (steps actually taken for integrators)."""
+        """Index of the last recorded step (steps actually taken for integrators).
+
+        Examples
+        --------
+        >>> import heavyball as hb
+        >>> hb.optimize(hb.Quadratic.diagonal([1.0]), hb.GD(0.5), [1.0], n_steps=10, record_every=4).n_steps
+        10
+        """
         if self.step is None:
             return len(self.t) - 1
         return int(round((self.t[-1] - self.t[0]) / self.step))
