@@ -5,15 +5,15 @@ Each scheme is one short function with the signature
 gradient the scheme evaluated; :func:`integrate` dispatches through
 :data:`METHODS`. With ``beta = 1 - h gamma / m`` and ``lr = h^2 / m``:
 
-==============================  ==========================================  =======================
-method                          update                                      optimiser it is
-==============================  ==========================================  =======================
-``explicit_euler``              ``x' = x + h v``, ``v' = v - (h/m)(g(x) + gamma v)``   delayed-gradient method
-``symplectic_euler``            ``v' = beta v - (h/m) g(x)``, ``x' = x + h v'``        heavy ball
-``conformal_symplectic_euler``  ``v' = exp(-h gamma/m) v - (h/m) g(x)``, ``x' = x + h v'``  heavy ball
-``nesterov``                    ``v' = beta v - (h/m) g(x + h beta v)``, ``x' = x + h v'``  Nesterov
+==============================  ==============================================================  =======================
+method                          update                                                          optimiser it is
+==============================  ==============================================================  =======================
+``explicit_euler``              ``x' = x + h v``, ``v' = v - (h/m)(g(x) + gamma v)``            delayed-gradient method
+``symplectic_euler``            ``v' = beta v - (h/m) g(x)``, ``x' = x + h v'``                 heavy ball
+``conformal_symplectic_euler``  ``v' = exp(-h gamma/m) v - (h/m) g(x)``, ``x' = x + h v'``      heavy ball
+``nesterov``                    ``v' = beta v - (h/m) g(x + h beta v)``, ``x' = x + h v'``      Nesterov
 ``implicit_friction_euler``     ``v' = (v - (h/m) g(x)) / (1 + h gamma/m)``, ``x' = x + h v'``  heavy ball
-==============================  ==========================================  =======================
+==============================  ==============================================================  =======================
 
 With ``m = 0`` only ``explicit_euler`` is defined: ``x' = x - (h/gamma) g(x)``,
 gradient descent with ``lr = h / gamma``.

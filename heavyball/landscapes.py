@@ -1,20 +1,20 @@
 r"""Landscapes for the seed documents' scenarios, each with a measurable question.
 
-==========================  =========================================================
-problem                     scenario (registry name)
-==========================  =========================================================
-:class:`Ravine`             long narrow valley ``L = (steep x^2 + shallow y^2)/2``;
-                            the default is the course page's ``100 x^2 + y^2``
-                            (``"ravine"``)
-:class:`SharpFlatMinima`    one flat and one sharp minimum of equal depth
-                            (``"sharp_flat"``)
-:class:`LeastSquares`       least squares with minibatch gradients whose noise
-                            covariance is exactly ``Sigma_1 / B`` (``"least_squares"``)
-:class:`SparseLeastSquares` one-hot features of unequal frequency: sparse minibatch
-                            gradients (``"sparse_least_squares"``)
-:class:`DriftingQuadratic`  online quadratic whose minimiser moves with the step
-                            (``"drifting_quadratic"``)
-==========================  =========================================================
+============================  =========================================================
+problem                       scenario (registry name)
+============================  =========================================================
+:class:`Ravine`               long narrow valley ``L = (steep x^2 + shallow y^2)/2``;
+                              the default is the course page's ``100 x^2 + y^2``
+                              (``"ravine"``)
+:class:`SharpFlatMinima`      one flat and one sharp minimum of equal depth
+                              (``"sharp_flat"``)
+:class:`LeastSquares`         least squares with minibatch gradients whose noise
+                              covariance is exactly ``Sigma_1 / B`` (``"least_squares"``)
+:class:`SparseLeastSquares`   one-hot features of unequal frequency: sparse minibatch
+                              gradients (``"sparse_least_squares"``)
+:class:`DriftingQuadratic`    online quadratic whose minimiser moves with the step
+                              (``"drifting_quadratic"``)
+============================  =========================================================
 
 The plateau and the saddle are :class:`~heavyball.problems.Plateau` and
 :class:`~heavyball.problems.Saddle`; the tilted double well (local and

@@ -2,15 +2,15 @@ r"""Exact maps between the damped particle and the optimisers it *is*.
 
 For a step ``h`` of a particle with mass ``m > 0`` and friction ``gamma``:
 
-===============================  =======================  ==============================
-integrator                       optimiser                parameters
-===============================  =======================  ==============================
-``symplectic_euler``             ``SGD(lr, beta)``        ``lr = h^2/m``, ``beta = 1 - h gamma/m``
-``nesterov``                     ``SGD(lr, beta, nesterov=True)``  same; PyTorch's iterate is ``x + h beta v``
-``conformal_symplectic_euler``   ``SGD(lr, beta)``        ``lr = h^2/m``, ``beta = exp(-h gamma/m)``
-``implicit_friction_euler``      ``SGD(lr, beta)``        ``lr = h^2/(m + gamma h)``, ``beta = m/(m + gamma h)``
-``explicit_euler``, ``m = 0``    ``GD(lr)``               ``lr = h/gamma``
-===============================  =======================  ==============================
+==============================  ================================  ======================================================
+integrator                      optimiser                         parameters
+==============================  ================================  ======================================================
+``symplectic_euler``            ``SGD(lr, beta)``                 ``lr = h^2/m``, ``beta = 1 - h gamma/m``
+``nesterov``                    ``SGD(lr, beta, nesterov=True)``  same; PyTorch's iterate is ``x + h beta v``
+``conformal_symplectic_euler``  ``SGD(lr, beta)``                 ``lr = h^2/m``, ``beta = exp(-h gamma/m)``
+``implicit_friction_euler``     ``SGD(lr, beta)``                 ``lr = h^2/(m + gamma h)``, ``beta = m/(m + gamma h)``
+``explicit_euler``, ``m = 0``   ``GD(lr)``                        ``lr = h/gamma``
+==============================  ================================  ======================================================
 
 PyTorch's buffer and the velocity are related by ``buf = -(m/h) v`` (for the
 implicit scheme ``buf = -(h/lr) v``). The step ``h`` is a gauge: ``(lr, beta)``

@@ -1,4 +1,7 @@
-"""The ravine L = 100 x^2 + y^2: gradient descent, heavy ball and Nesterov.
+"""The ravine: gradient descent, heavy ball and Nesterov
+=====================================================
+
+The ravine L = 100 x^2 + y^2: gradient descent, heavy ball and Nesterov.
 
 The seed scenario. The Hessian is diag(200, 2) (condition number 100). Each
 method runs at its optimal tuning (``heavyball.spectral.optimal_parameters``),
