@@ -124,8 +124,14 @@ _TMP = Path(tempfile.mkdtemp(prefix="heavyball-gallery-"))
 
 
 def reset_argv(gallery_conf, script_vars):
-    """``--quick --out <fresh dir>`` for each example (the scripts' own quick mode)."""
+    """``--quick --out <fresh dir>`` for each example (the scripts' own quick mode).
+
+    sphinx-gallery runs the code without its docstring (that is the page's text) and sets
+    ``__doc__`` to ``""``; the scripts build their ``--help`` from it, so it is put back.
+    """
     src = str(script_vars["src_file"])
+    script_vars["example_globals"]["__doc__"] = ast.get_docstring(
+        ast.parse(Path(src).read_text(encoding="utf-8")), clean=False)
     out = _TMP / Path(src).stem
     out.mkdir(parents=True, exist_ok=True)
     _OUT[Path(src).stem] = out
