@@ -120,7 +120,7 @@ def subsection_order() -> list[str]:
 
 # ------------------------------------------------------------------ run-time hooks
 _OUT: dict[str, Path] = {}
-_TMP = Path(tempfile.mkdtemp(prefix="heavyball-gallery-"))
+_TMP: list[Path] = []  # one temporary folder per build, made on first use
 
 
 def reset_argv(gallery_conf, script_vars):
@@ -132,7 +132,9 @@ def reset_argv(gallery_conf, script_vars):
     src = str(script_vars["src_file"])
     script_vars["example_globals"]["__doc__"] = ast.get_docstring(
         ast.parse(Path(src).read_text(encoding="utf-8")), clean=False)
-    out = _TMP / Path(src).stem
+    if not _TMP:
+        _TMP.append(Path(tempfile.mkdtemp(prefix="heavyball-gallery-")))
+    out = _TMP[0] / Path(src).stem
     out.mkdir(parents=True, exist_ok=True)
     _OUT[Path(src).stem] = out
     return ["--quick", "--out", str(out)]
