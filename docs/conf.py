@@ -43,6 +43,8 @@ extensions = [
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
+# no typographic quotes or dashes: "--quick" and "--json" must stay what a shell takes
+smartquotes = False
 exclude_patterns = ["_build", "_gallery_src", "_templates", "**.ipynb", "gallery/**/*.md5"]
 templates_path = ["_templates"]
 
