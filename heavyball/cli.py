@@ -111,6 +111,8 @@ def _build_parser():
     t.add_argument("--out", default="heavyball-tour", metavar="DIR", help="directory for the figures "
                    "(default ./heavyball-tour)")
     t.add_argument("--quick", action="store_true", help="fewer steps and smaller grids (about 3x faster)")
+    t.add_argument("--json", action="store_true", help="print the tour's numbers as exactly one JSON object on "
+                   "stdout (the figures are still written)")
 
     s = sub.add_parser("simulate", help="integrate the damped particle with a fixed-step scheme",
                        description="Integrate m x'' = -grad L(x) - gamma x' and report the final state "
@@ -227,6 +229,9 @@ def main(argv=None):
         if args.command == "tour":
             from . import tour
 
+            if args.json:
+                _emit(tour.run_data(args.out, quick=args.quick), True, None)
+                return 0
             return tour.run(args.out, quick=args.quick)
         result = _c.RUNNERS[args.command](args)
         _emit(result, getattr(args, "json", False), _c.TEXT[args.command])

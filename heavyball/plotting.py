@@ -474,7 +474,7 @@ def convergence(trajectories, *, labels=None, quantity="loss", problem=None, min
         Step index ``k`` (discrete runs only) or time ``t``.
     rates : sequence of float or None, optional
         One analytic contraction factor ``rho`` per trajectory (None to skip):
-        a dashed guide ``e_0 rho^k`` (``rho^(2k)`` for the loss, which is
+        a dotted guide ``e_0 rho^k`` (``rho^(2k)`` for the loss, which is
         quadratic in the error) in the trajectory's colour.
     legend : bool
         Add a legend.

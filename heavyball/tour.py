@@ -327,6 +327,37 @@ def run(out="heavyball-tour", quick=False, stream=None):
     return 0
 
 
+def run_data(out="heavyball-tour", quick=False):
+    """The tour as data (``heavyball tour --json``): :func:`collect`'s numbers and the figures.
+
+    Parameters
+    ----------
+    out : str or path
+        Directory for the PNG figures, checked before any work as in :func:`run`.
+    quick : bool
+        Shorter map check and a coarser heat-map grid.
+
+    Returns
+    -------
+    dict
+        ``rates``, ``map``, ``map_steps``, ``reference`` and ``quick`` as :func:`collect`
+        returns them; ``heatmap``, the heat-map summary of :func:`heatmap_sweep` with the grid's
+        ``shape`` (momentum x lr) and ``backend``; ``figures`` (the PNG paths) and ``seconds``.
+    """
+    import time
+
+    from ._paths import check_directory
+
+    check_directory("out", out)
+    start = time.perf_counter()
+    data = collect(quick=quick)
+    paths = figures(out, heat=data["heat"])
+    _, result, summary = data["heat"]
+    heatmap = dict(summary, shape=[len(result.momenta), len(result.lrs)], backend=result.backend)
+    return dict(command="tour", **{k: v for k, v in data.items() if k != "heat"}, heatmap=heatmap,
+                figures=[str(p) for p in paths], seconds=round(time.perf_counter() - start, 3))
+
+
 def figures(out, quick=False, heat=None):
     """Write the tour's five PNG figures into ``out``; returns their paths.
 

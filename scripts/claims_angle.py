@@ -1,11 +1,14 @@
-"""Claim: "A useful diagnostic is the angle between velocity and current gradient. In smooth
+"""Claim: the velocity-gradient angle as a diagnostic
+==================================================
+
+Claim: "A useful diagnostic is the angle between velocity and current gradient. In smooth
 optimization, this angle should be small (velocity aligns with gradient). In oscillatory
 regimes, this angle becomes large (velocity fights gradient). Tracking this angle can reveal
 optimization issues."
 
 heavyball.diagnostics.velocity_gradient_angle measures the angle between the velocity
 (the last step x_k - x_{k-1}) and the force -grad L(x_k). Measured on
-heavyball.landscapes.Ravine (100 x^2 + y^2) from (1, 1) until |x - x*| <= 1e-6 |x_0 - x*|:
+heavyball.landscapes.Ravine (100 x^2 + y^2) from (1, 1) until ``|x - x*|`` <= 1e-6 ``|x_0 - x*|``:
 an overdamped run, and gradient descent and heavy ball at their tuned parameters
 (scripts/claims_ravine.py): the share of steps with an angle above 90 degrees and the steps
 each run needs.

@@ -1,4 +1,7 @@
-"""Claims about momentum warm-up: "the value of momentum is usually initialized at around 0.5
+"""Claims: momentum warm-up from 0.5 to 0.9
+========================================
+
+Claims about momentum warm-up: "the value of momentum is usually initialized at around 0.5
 and is slowly annealed to 0.9"; "Some practitioners start with low momentum (beta = 0.5) and
 increase to the target value (beta = 0.9) over the first few epochs. This prevents the initial
 'cold start' where zero velocity makes the first updates behave like vanilla GD"; warm-up
@@ -7,7 +10,7 @@ increase to the target value (beta = 0.9) over the first few epochs. This preven
 Measured on three problems, each schedule at its own best learning rate from a grid:
 constant beta = 0.9, a linear anneal 0.5 -> 0.9 over the first 50 or 200 steps, and the best
 constant beta from a grid (its lr tuned too). Problems: heavyball.landscapes.Ravine
-(100 x^2 + y^2) and heavyball.Rosenbrock from (-1.2, 1), steps to |x - x*| <= 1e-6 |x_0 - x*|
+(100 x^2 + y^2) and heavyball.Rosenbrock from (-1.2, 1), steps to ``|x - x*|`` <= 1e-6 ``|x_0 - x*|``
 for good; noisy least squares (B = 16, kappa 100), steps to excess loss <= 0.1, median over
 seeds.
 

@@ -1,4 +1,7 @@
-"""Claim: "Larger batches produce less noisy gradients. With low noise, momentum has fewer
+"""Claim: momentum matters less with larger batches
+================================================
+
+Claim: "Larger batches produce less noisy gradients. With low noise, momentum has fewer
 oscillations to dampen, so its benefit decreases." Also the EMA "can provide us a better
 estimate ... than our noisy calculations" and momentum "is helpful in regularizing the
 stochasticity inherent in SGD".

@@ -1,4 +1,7 @@
-"""Claims that two update rules are "the same": the EMA form vs the learning-rate-inside form
+"""Claims: the EMA, PyTorch, Keras and Nesterov forms are the same
+===============================================================
+
+Claims that two update rules are "the same": the EMA form vs the learning-rate-inside form
 ("scale the learning rate by (1 - beta)"), PyTorch vs Keras ("the behavior is equivalent, but
 hyperparameters ... may not directly transfer"), the course page's Nesterov class vs
 torch.optim.SGD(nesterov=True), the Q&A page's NAG and its symplectic-Euler map

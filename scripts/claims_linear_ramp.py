@@ -1,4 +1,7 @@
-"""Claim (FAQ page): increase the momentum during training "to a higher value like 0.95" with
+"""Claim: a linear momentum ramp towards 0.95
+==========================================
+
+Claim (FAQ page): increase the momentum during training "to a higher value like 0.95" with
 "a simple formula like gamma_t = gamma_0 + (1 - gamma_0) t / T" (T the total number of steps),
 presented as "learning rate scheduling".
 

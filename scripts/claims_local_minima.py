@@ -1,4 +1,7 @@
-"""Claims about local minima: momentum "helps to overcome small local minima", "avoid getting
+"""Claims: momentum overcomes small local minima
+=============================================
+
+Claims about local minima: momentum "helps to overcome small local minima", "avoid getting
 stuck in small dips along the way", the ball "is able to pass through slight hills in its way",
 momentum lets the algorithm "power through ... local minima".
 

@@ -1,4 +1,7 @@
-"""Claims about momentum's memory: the gradient weights beta^i, the half-life (6.6 and 69
+"""Claims: momentum's memory, half-life and window
+===============================================
+
+Claims about momentum's memory: the gradient weights beta^i, the half-life (6.6 and 69
 steps), the 90% windows (22 and 229 gradients), the "effective window" column of the beta
 table, "an exponentially weighted average", the first step, the build-up over 1/(1-beta)
 steps, the effective step lr/(1-beta) on consistent gradients and lr/(1+beta) on alternating

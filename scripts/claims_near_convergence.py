@@ -1,11 +1,15 @@
-"""Claim: "As training approaches the minimum, the gradient becomes small. But momentum carries
+"""Claim: momentum overshoots near the minimum
+===========================================
+
+Claim: "As training approaches the minimum, the gradient becomes small. But momentum carries
 residual velocity from previous steps, causing the optimizer to overshoot and oscillate around
 the minimum. This is why learning rate schedules are important - reducing alpha near the end
 mitigates this oscillation."
 
 Measured:
+
 1. deterministic, heavyball.landscapes.Ravine (100 x^2 + y^2) with heavy ball at its tuned
-   (lr, beta): the contraction per step of |x - x*| early in the run and close to the minimum,
+   (lr, beta): the contraction per step of ``|x - x*|`` early in the run and close to the minimum,
    against the closed form sqrt(beta) (all modes complex here); and the error after 300 steps
    with and without dividing lr by 10 at step 100;
 2. noisy least squares (B = 16, kappa 100), SGD and heavy ball each at its tuned constant lr:

@@ -1,11 +1,14 @@
-"""Claim: "In online learning, the data distribution may shift over time. Momentum averages old
+"""Claim: momentum hurts when the data distribution shifts
+=======================================================
+
+Claim: "In online learning, the data distribution may shift over time. Momentum averages old
 gradients, which reflect the old distribution. If the distribution changes faster than
 1/(1-beta) steps, momentum actively hurts by pulling toward outdated optima. Use lower
 momentum (beta <= 0.5) or none for online settings."
 
 Problem: heavyball.landscapes.DriftingQuadratic with curvatures (1, 100) whose minimiser
 (a) circles with radius 1 and period P steps, (b) moves steadily at 0.01 per step; with and
-without gradient noise (sigma 3 per coordinate). Measured: the mean distance |x_k - c(k)| to the
+without gradient noise (sigma 3 per coordinate). Measured: the mean distance ``|x_k - c(k)|`` to the
 moving minimiser over the second half of the run, for each beta at its own best lr from a
 grid (median over seeds when noisy), and the steady-state lag of a steady drift against the
 closed form (1 - beta) s u_i / (lr lambda_i) per coordinate.

@@ -1,10 +1,13 @@
-"""Claims about overshoot and stability: "if gamma is too close to 1, the network might overshoot
+"""Claims: overshoot and stability as beta nears 1
+===============================================
+
+Claims about overshoot and stability: "if gamma is too close to 1, the network might overshoot
 and miss the best solution"; "momentum can make the model less stable"; beta is "a friction
 coefficient/smoothing constant ... which helps in controlling the value of V and avoids
 overshooting the minima".
 
 Measured on the 1-D quadratic L = x^2 / 2 from x = 1 at rest: the overshoot past the minimum
-(heavyball.diagnostics.overshoot: the farthest excursion beyond x* as a share of |x_0 - x*|) for
+(heavyball.diagnostics.overshoot: the farthest excursion beyond x* as a share of ``|x_0 - x*|``) for
 each beta at lr = 0.1 and at the same effective learning rate lr / (1 - beta) = 0.1, and the
 largest stable lr (on a grid of step 1e-3, simulated) against the closed form lr < 2 (1 + beta).
 

@@ -1,4 +1,7 @@
-"""Claims about plateaus: "without momentum, progress stalls. With momentum, velocity persists
+"""Claims: momentum carries the optimiser across plateaus
+======================================================
+
+Claims about plateaus: "without momentum, progress stalls. With momentum, velocity persists
 from previous steps, carrying the optimizer across the plateau"; gradient descent "taking
 thousands of iterations to cross what could be traversed quickly with momentum"; momentum lets
 the algorithm "power through flat areas".
@@ -6,7 +9,7 @@ the algorithm "power through flat areas".
 Landscape: heavyball.Plateau (a Gaussian well of width 1 and depth 1 on a plateau), started
 at distance r0 from the minimum, where the gradient is r0 exp(-r0^2/2): 1.3e-3 at r0 = 4 and
 1.9e-5 at r0 = 5. Fair comparison: each method at its own best (lr, beta) from a grid, by the
-steps to reach |x - x*| <= 1e-6 |x_0 - x*| for good; the crossing time (first step with
+steps to reach ``|x - x*|`` <= 1e-6 ``|x_0 - x*|`` for good; the crossing time (first step with
 L <= depth/2) is reported for the tuned runs. Deterministic, one run per grid point.
 
     PYTHONPATH=. python scripts/claims_plateau.py [--quick] [--out DIR]

@@ -1,9 +1,12 @@
-"""Claim: the course page's kappa table, its "speedup factor" column, the optimal (lr, beta)
+"""Claim: the kappa table, its speed-ups and the optimal (lr, beta)
+================================================================
+
+Claim: the course page's kappa table, its "speedup factor" column, the optimal (lr, beta)
 formulas, and "beta = 0.9 is optimal for condition numbers around 100".
 
 Measured: the analytic rates next to the contraction simulated on L = (mu x^2 + L y^2)/2 with
 mu = 1, L = kappa (both at their optimal tuning, started at (1, 1)), the steps each needs
-for a 1e-6 reduction of |x - x*|, and the optimal (lr, beta) found by a grid search of the
+for a 1e-6 reduction of ``|x - x*|``, and the optimal (lr, beta) found by a grid search of the
 spectral radius, against the closed forms.
 
     PYTHONPATH=. python scripts/claims_rates.py [--quick] [--out DIR]

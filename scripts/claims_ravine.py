@@ -1,10 +1,13 @@
-"""Claims about ravines: "vanilla gradient descent bounces back and forth between the walls,
+"""Claims: gradient descent bounces in a ravine, momentum damps it
+===============================================================
+
+Claims about ravines: "vanilla gradient descent bounces back and forth between the walls,
 making tiny progress along the valley floor", momentum "accelerates along the valley while its
 wall-to-wall oscillations are damped", and the course page's example on 100 x^2 + y^2 at
 lr = 0.005 with the comment "Vanilla oscillates; momentum converges smoothly".
 
 Fair comparison: gradient descent (beta = 0) and heavy ball each at their own best (lr, beta)
-from a grid, measured by the steps to reduce |x - x*| by 1e-6 for good (deterministic, so one
+from a grid, measured by the steps to reduce ``|x - x*|`` by 1e-6 for good (deterministic, so one
 run per grid point), and the sign changes of each coordinate on the way.
 
     PYTHONPATH=. python scripts/claims_ravine.py [--quick] [--out DIR]

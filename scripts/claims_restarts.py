@@ -1,9 +1,12 @@
-"""Claim (FAQ page): "momentum restart ... resetting the momentum to zero at certain points during
+"""Claim: momentum restarts help
+=============================
+
+Claim (FAQ page): "momentum restart ... resetting the momentum to zero at certain points during
 training ... v_t = 0 every k steps ... This can help the model avoid getting stuck and find the
 best solution more efficiently."
 
 Measured on heavyball.landscapes.Ravine (100 x^2 + y^2, from (1, 1)) and heavyball.Rosenbrock
-(from (-1.2, 1)): the steps to |x - x*| <= 1e-6 |x_0 - x*| for good, over a grid of
+(from (-1.2, 1)): the steps to ``|x - x*|`` <= 1e-6 ``|x_0 - x*|`` for good, over a grid of
 (lr, beta, restart period k), each (beta, k) at its best lr; deterministic, one run per point.
 
     PYTHONPATH=. python scripts/claims_restarts.py [--quick] [--out DIR]

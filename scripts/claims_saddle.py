@@ -1,11 +1,14 @@
-"""Claims about saddle points: "Vanilla GD stops at saddle points (zero gradient = zero update).
+"""Claims: momentum escapes saddle points
+======================================
+
+Claims about saddle points: "Vanilla GD stops at saddle points (zero gradient = zero update).
 Momentum, with its accumulated velocity, can escape saddle points by continuing in the direction
 it was already moving"; momentum lets the algorithm "power through ... saddle points".
 
 Landscape: heavyball.Saddle(a=1, b=1, c=1), L = x^2/2 - y^2/2 + y^4/4: saddle at the origin,
 minima (0, +-1). Starts: (1, 0), exactly on the saddle's stable manifold y = 0, and (1, 1e-8),
 a hair off it. Fair comparison: each method at its own best (lr, beta) from a grid, by the
-steps to come within 1e-6 of a minimum for good; escape = first step with |y| >= 0.1.
+steps to come within 1e-6 of a minimum for good; escape = first step with ``|y|`` >= 0.1.
 
     PYTHONPATH=. python scripts/claims_saddle.py [--quick] [--out DIR]
 """

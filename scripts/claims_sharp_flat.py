@@ -1,4 +1,7 @@
-"""Claim: "momentum prefers flat minima over sharp minima. Sharp minima have high curvature;
+"""Claim: momentum prefers flat minima
+===================================
+
+Claim: "momentum prefers flat minima over sharp minima. Sharp minima have high curvature;
 momentum's oscillation-damping effect prevents settling into these. Flat minima have low
 curvature; momentum doesn't oscillate and settles smoothly."
 

@@ -1,4 +1,7 @@
-"""Claim: "In models with sparse gradients ... many parameters receive zero gradients on most
+"""Claim: momentum and sparse gradients
+====================================
+
+Claim: "In models with sparse gradients ... many parameters receive zero gradients on most
 steps. Momentum accumulates all past gradients, including the zeros. When a sparse parameter
 finally gets a gradient, its velocity might be dominated by decay from old updates, not the
 current signal. This is one motivation for per-parameter adaptive methods (AdaGrad, Adam)."
@@ -8,7 +11,7 @@ batch_size=4): each sample touches one coordinate j with probability p_j ~ 1/(j 
 rarest coordinate gets a gradient on 1.8% of the steps. Measured:
 
 1. on a heavy-ball run (lr 1, beta 0.9), at every step where coordinate j receives a gradient,
-   the ratio |beta v_old| / |g| of the stale velocity to the new gradient;
+   the ratio ``|beta v_old|`` / ``|g|`` of the stale velocity to the new gradient;
 2. the total displacement a lone gradient causes, against lr g / (1 - beta);
 3. fair comparison: SGD, heavy ball and Adam, each at its best hyper-parameters from a grid
    (median over seeds), by the steps until the RMS error over all coordinates drops below 0.1

@@ -1,4 +1,7 @@
-"""Discretisation error: each integrator against the exact trajectory as h shrinks.
+"""Discretisation error of the integrators
+=======================================
+
+Discretisation error: each integrator against the exact trajectory as h shrinks.
 
 A particle (``m = 1``, ``gamma = 0.7``) in a tilted double well, started at
 ``x0 = (1.4, 0.5)``, ``v0 = (0, -0.3)``, integrated to ``t = 2`` with steps

@@ -1,4 +1,7 @@
-"""EMA momentum: the weight each past gradient gets, its half-life and the start-up bias.
+"""EMA momentum: weights, half-life and start-up bias
+==================================================
+
+EMA momentum: the weight each past gradient gets, its half-life and the start-up bias.
 
 ``EMAMomentum`` keeps ``v_k = beta v_{k-1} + (1 - beta) g_k``, so the gradient
 from ``i`` steps ago carries weight ``(1 - beta) beta^i``. Half of the total

@@ -1,4 +1,7 @@
-"""Rates against the condition number: GD, heavy ball and Nesterov, analytic and simulated.
+"""Rates against the condition number
+==================================
+
+Rates against the condition number: GD, heavy ball and Nesterov, analytic and simulated.
 
 For kappa = 10 ... 10^4 on the quadratic diag(1, kappa), each method at its
 optimal tuning: the analytic rate (``heavyball.spectral.rate_table``) and the

@@ -1,4 +1,7 @@
-"""Momentum schedules and restarts: what they do to convergence on an ill-conditioned quadratic.
+"""Momentum schedules and restarts
+===============================
+
+Momentum schedules and restarts: what they do to convergence on an ill-conditioned quadratic.
 
 Heavy ball (``torch.optim.SGD`` semantics) with ``lr = 1/L`` on a quadratic of
 condition number 100 (50 eigenvalues spread evenly over ``[1, 100]``), from

@@ -1,4 +1,7 @@
-"""Phase portraits: the ODE's flow and the iterates of three integrators on top.
+"""Phase portraits of three integrators
+====================================
+
+Phase portraits: the ODE's flow and the iterates of three integrators on top.
 
 A unit mass on ``L(x) = x^2 / 2`` with friction ``gamma = 0.5`` (under-damped),
 integrated with step ``h = 0.6``. The exact trajectory (``solve_ivp``) spirals

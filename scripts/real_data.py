@@ -1,4 +1,7 @@
-"""Real data without downloads: logistic regression and a small MLP on scikit-learn's datasets.
+"""Real data: logistic regression and a small MLP
+==============================================
+
+Real data without downloads: logistic regression and a small MLP on scikit-learn's datasets.
 
 Two studies on data that ships inside scikit-learn (the ``examples`` extra), with PyTorch
 (the ``frameworks`` extra) for the second:

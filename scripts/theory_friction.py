@@ -1,4 +1,7 @@
-"""Three ways to discretise friction: explicit, exact (conformal) and implicit (Qian 1999).
+"""Three ways to discretise friction
+=================================
+
+Three ways to discretise friction: explicit, exact (conformal) and implicit (Qian 1999).
 
 All three are heavy ball with ``lr`` and ``beta`` from the step ``h`` (mass 1):
 

@@ -1,4 +1,7 @@
-"""High-resolution ODEs (Shi, Du, Jordan & Su 2021) separate heavy ball from Nesterov (NAG-SC).
+"""High-resolution ODEs: heavy ball against Nesterov
+=================================================
+
+High-resolution ODEs (Shi, Du, Jordan & Su 2021) separate heavy ball from Nesterov (NAG-SC).
 
 Heavy ball and NAG-SC with step ``s`` and momentum ``(1 - sqrt(mu s))/(1 + sqrt(mu s))``
 share the low-resolution ODE ``x'' + 2 sqrt(mu) x' + grad f = 0``. Their

@@ -1,4 +1,7 @@
-"""Lessard, Recht & Packard (2016): quadratic-optimal heavy ball cycles on a strongly convex function.
+"""The Lessard-Recht-Packard counterexample
+========================================
+
+Lessard, Recht & Packard (2016): quadratic-optimal heavy ball cycles on a strongly convex function.
 
 Heavy ball tuned for quadratics with ``mu = 1``, ``L = 25`` (``lr = 1/9``,
 ``beta = 4/9``, rate 2/3 on every quadratic in the class) is run from rest at

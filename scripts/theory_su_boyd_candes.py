@@ -1,4 +1,7 @@
-"""Su, Boyd & Candes (2016): Nesterov's method for convex f follows x'' + (3/t) x' + grad f = 0.
+"""The Su-Boyd-Candes ODE of Nesterov's method
+===========================================
+
+Su, Boyd & Candes (2016): Nesterov's method for convex f follows x'' + (3/t) x' + grad f = 0.
 
 1. The exact solution ``2 x0 J1(sqrt(lambda) t)/(sqrt(lambda) t)`` on ``lambda = 2``
    (the published values at t = 1, 5, 10, 20), the reference solver started on

@@ -1,4 +1,7 @@
-"""Worst case over smooth strongly convex functions (PEPit) against the worst quadratic.
+"""Worst cases (PEPit) against the worst quadratic
+===============================================
+
+Worst case over smooth strongly convex functions (PEPit) against the worst quadratic.
 
 For ``mu = 1``, ``L = 25`` and each method at its quadratic-optimal tuning
 (GD ``lr = 2/(L + mu)``; heavy ball ``lr = 1/9``, ``beta = 4/9``; Nesterov

@@ -1,4 +1,7 @@
-"""The five figures of ``heavyball tour``, written without the rest of the tour.
+"""The figures of heavyball tour
+=============================
+
+The five figures of ``heavyball tour``, written without the rest of the tour.
 
 The same functions the tour calls: the phase portrait of three integrators,
 GD / heavy ball / Nesterov in the ravine (paths and convergence), the

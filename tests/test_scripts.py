@@ -147,3 +147,36 @@ def test_doc_examples_run(page, monkeypatch, tmp_path):
     plt.close("all")
     assert result.attempted > 0, f"{page} has no runnable example"
     assert result.failed == 0, f"{result.failed} example(s) in {page} failed"
+
+
+# --------------------------------------------------------------------------- gallery
+def _gallery():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("heavyball_docs_gallery", DOCS / "_gallery.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_script_has_a_gallery_topic_and_title():
+    """The documentation's gallery runs every script of scripts/ (docs/_gallery.py): each needs a
+    topic (by prefix or by name) and a sphinx-gallery title, else the site's build stops."""
+    gallery = _gallery()
+    found = gallery.examples()  # raises, naming the script, if one has no topic or title
+    scripts = {p.name for p in SCRIPTS.glob("*.py")}
+    assert {p.name for p in found} == {n for n in scripts if not n.startswith("_") and not n.endswith("_common.py")}
+    assert set(found.values()) <= set(gallery.TOPICS)
+    for path in found:
+        assert gallery.check_title(path).strip()
+
+
+def test_a_script_without_topic_or_title_is_refused(tmp_path):
+    gallery = _gallery()
+    with pytest.raises(ValueError, match="no gallery topic"):
+        gallery.topic_of(tmp_path / "mystery.py")
+    assert gallery.topic_of(tmp_path / "noise_new_study.py") == "noise"
+    bad = tmp_path / "claims_x.py"
+    bad.write_text('"""A study without a title underline."""\n')
+    with pytest.raises(ValueError, match="title"):
+        gallery.check_title(bad)

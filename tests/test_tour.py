@@ -264,3 +264,23 @@ def test_tour_map_rows_show_the_closed_form_parameters(tour_output):
         assert got_lr == pytest.approx(lr, rel=1e-6) and got_beta == pytest.approx(beta, rel=1e-6), line
     gd_line = next(ln for ln in text.splitlines() if ln.strip().startswith("explicit_euler "))
     assert "GD(lr=0.001)" in gd_line  # h / gamma with h = 1e-3, gamma = 1
+
+
+def test_cli_tour_json_is_one_object_with_the_tours_numbers(data, monkeypatch, tmp_path, capsys):
+    """``heavyball tour --json``: the README says every subcommand takes --json (issue 14)."""
+    import json
+
+    monkeypatch.setattr(tour, "collect", lambda quick: data)  # the numbers checked above, computed once
+    assert cli.main(["tour", "--quick", "--json", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and out.lstrip().startswith("{")
+    obj = json.loads(out)  # exactly one JSON document: json.loads rejects anything after it
+    assert obj["command"] == "tour" and obj["quick"] is True and obj["map_steps"] == 500
+    assert [(r["kappa"], r["method"], r["measured_steps"]) for r in obj["rates"]] == \
+        [(r["kappa"], r["method"], r["measured_steps"]) for r in data["rates"]]
+    assert [r["max_deviation"] for r in obj["map"]] == [float(r["max_deviation"]) for r in data["map"]]
+    _, result, summary = data["heat"]
+    assert obj["heatmap"]["agree_max"] == summary["agree_max"]
+    assert obj["heatmap"]["shape"] == list(result.rate.shape)
+    assert obj["heatmap"]["analytic"] == list(summary["analytic"])
+    assert sorted(obj["figures"]) == sorted(str(p) for p in tmp_path.glob("*.png")) and len(obj["figures"]) == 5
