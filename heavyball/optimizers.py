@@ -27,6 +27,7 @@ import numpy as np
 
 from . import _fast
 from . import _validation as _v
+from . import problems as _problems
 from . import schedules as _schedules
 from ._recording import Recorder, check_records, finish, small, state_ok
 
@@ -102,6 +103,10 @@ class GD:
     def velocity(self, state):
         return None
 
+    def _kernel_form(self):
+        """``(kernel, lr, momentum, weight_decay, dampening)``: this optimiser as the compiled kernel runs it."""
+        return "GD", self.lr, 0.0, 0.0, 0.0
+
 
 @dataclass(frozen=True)
 class SGD:
@@ -174,6 +179,10 @@ class SGD:
     def velocity(self, state):
         return state.momentum_buffer
 
+    def _kernel_form(self):
+        """``(kernel, lr, momentum, weight_decay, dampening)``: this optimiser as the compiled kernel runs it."""
+        return "SGD", self.lr, self.momentum, self.weight_decay, self.dampening
+
 
 @dataclass(frozen=True)
 class KerasSGD:
@@ -237,6 +246,10 @@ class KerasSGD:
     def velocity(self, state):
         return state.velocity
 
+    def _kernel_form(self):
+        """``(kernel, lr, momentum, weight_decay, dampening)``: this optimiser as the compiled kernel runs it."""
+        return "KerasSGD", self.learning_rate, self.momentum, self.weight_decay, 0.0
+
 
 @dataclass(frozen=True)
 class EMAMomentum:
@@ -275,6 +288,10 @@ class EMAMomentum:
 
     def velocity(self, state):
         return state.velocity
+
+    def _kernel_form(self):
+        """``(kernel, lr, momentum, weight_decay, dampening)``: this optimiser as the compiled kernel runs it."""
+        return "EMAMomentum", self.lr, self.beta, 0.0, 0.0
 
 
 @dataclass(frozen=True)
@@ -446,7 +463,7 @@ def optimize(problem, optimizer, x0, *, n_steps, lr_schedule=None, momentum_sche
     if not isinstance(optimizer, _OPTIMIZERS):
         names = ", ".join(c.__name__ for c in _OPTIMIZERS)
         raise _v.InputTypeError(f"`optimizer` must be one of {names}; got {_v.describe(optimizer)}")
-    problem = _v.problem("problem", problem)
+    problem = _problems.check_problem("problem", problem)
     dim = problem.dim
     x = _v.vector("x0", x0, dim)
     n = _v.integer("n_steps", n_steps, low=0)

@@ -19,9 +19,10 @@ import math
 
 import numpy as np
 
-from . import _compiled, _kinds
+from . import _compiled
 from . import _user_functions
 from . import _validation as _v
+from ._problem import Problem
 
 __all__ = [
     "Problem",
@@ -36,61 +37,6 @@ __all__ = [
     "get",
     "names",
 ]
-
-
-class Problem:
-    """Base class: validation of points and a readable ``repr``.
-
-    Subclasses set ``name``, ``dim``, ``minimizer``, ``min_value`` and
-    implement ``_value``, ``_grad`` and ``_hessian`` on arrays of shape
-    ``(..., dim)``.
-    """
-
-    name = "problem"
-    dim = 0
-    minimizer = None
-    min_value = None
-
-    def value(self, x):
-        """Loss ``L(x)``; ``x`` of shape ``(dim,)`` or ``(..., dim)`` -> shape ``(...)``."""
-        return self._value(_v.points("x", x, self.dim))
-
-    def grad(self, x):
-        """Gradient ``grad L(x)``, same shape as ``x``."""
-        return self._grad(_v.points("x", x, self.dim))
-
-    def hessian(self, x):
-        """Hessian of ``L`` at ``x``: shape ``(..., dim, dim)``."""
-        return self._hessian(_v.points("x", x, self.dim))
-
-    def _params(self):
-        return {}
-
-    def compiled(self):
-        """The problem as the Numba kernels see it, or None if they cannot run it.
-
-        Returns
-        -------
-        CompiledProblem or None
-            A kind code and float64 parameter arrays (see
-            :mod:`heavyball._kinds`) for which compiled ``value`` and ``grad``
-            exist. None for user-defined problems (and subclasses, which may
-            change a formula): those run on the pure-Python path.
-
-        Examples
-        --------
-        >>> import heavyball as hb
-        >>> cp = hb.Rosenbrock().compiled()
-        >>> cp.scalars, cp.value([1.0, 1.0]), cp.grad([0.0, 0.0])
-        (array([  1., 100.]), 0.0, array([-2.,  0.]))
-        >>> hb.CustomProblem(1, lambda x: x[0] ** 2, lambda x: 2 * x).compiled() is None
-        True
-        """
-        return None
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self._params().items())
-        return f"{type(self).__name__}({args})"
 
 
 def _finite(what, params, compute):
@@ -283,10 +229,10 @@ class Quadratic(Problem):
 
     def _compiled_form(self):
         has_b = bool(np.any(self.b != 0.0))
-        b = self.b if has_b else _kinds.EMPTY
+        b = self.b if has_b else _compiled.EMPTY
         if self._diag is not None:
-            return _kinds.make(_kinds.DIAGONAL_QUADRATIC, self.dim, [self.c, float(has_b)], self._diag, b)
-        return _kinds.make(_kinds.DENSE_QUADRATIC, self.dim, [self.c, float(has_b)], self.H.reshape(-1), b)
+            return _compiled.make(_compiled.DIAGONAL_QUADRATIC, self.dim, [self.c, float(has_b)], self._diag, b)
+        return _compiled.make(_compiled.DENSE_QUADRATIC, self.dim, [self.c, float(has_b)], self.H.reshape(-1), b)
 
     def _params(self):
         if self._diag is not None:
@@ -337,7 +283,7 @@ class Rosenbrock(Problem):
         """Compiled form: ``ROSENBROCK`` with scalars ``[a, b]``."""
         if type(self) is not Rosenbrock:
             return None
-        return _kinds.make(_kinds.ROSENBROCK, 2, [self.a, self.b])
+        return _compiled.make(_compiled.ROSENBROCK, 2, [self.a, self.b])
 
     def _params(self):
         return {"a": self.a, "b": self.b}
@@ -407,7 +353,7 @@ class DoubleWell(Problem):
         """Compiled form: ``DOUBLE_WELL`` with scalars ``[barrier, tilt, stiffness]``."""
         if type(self) is not DoubleWell:
             return None
-        return _kinds.make(_kinds.DOUBLE_WELL, 2, [self.barrier, self.tilt, self.stiffness])
+        return _compiled.make(_compiled.DOUBLE_WELL, 2, [self.barrier, self.tilt, self.stiffness])
 
     def _params(self):
         return {"barrier": self.barrier, "tilt": self.tilt, "stiffness": self.stiffness}
@@ -461,7 +407,7 @@ class Saddle(Problem):
         """Compiled form: ``SADDLE`` with scalars ``[a, b, c]``."""
         if type(self) is not Saddle:
             return None
-        return _kinds.make(_kinds.SADDLE, 2, [self.a, self.b, self.c])
+        return _compiled.make(_compiled.SADDLE, 2, [self.a, self.b, self.c])
 
     def _params(self):
         return {"a": self.a, "b": self.b, "c": self.c}
@@ -508,7 +454,7 @@ class Plateau(Problem):
         if type(self) is not Plateau:
             return None
         w2 = self.width**2
-        return _kinds.make(_kinds.PLATEAU, self.dim, [w2, self.depth, self.depth / w2])
+        return _compiled.make(_compiled.PLATEAU, self.dim, [w2, self.depth, self.depth / w2])
 
     def _params(self):
         return {"width": self.width, "depth": self.depth, "dim": self.dim}
@@ -562,7 +508,7 @@ class LessardCounterexample(Problem):
         """Compiled form: ``LESSARD`` (no parameters)."""
         if type(self) is not LessardCounterexample:
             return None
-        return _kinds.make(_kinds.LESSARD, 1)
+        return _compiled.make(_compiled.LESSARD, 1)
 
 class CustomProblem(Problem):
     r"""A landscape given by your own functions (a pure-Python path).
@@ -708,6 +654,26 @@ def get(name, **params):
         return _REGISTRY[name](**params)
     except TypeError as exc:
         raise ValueError(f"bad parameters for problem {name!r}: {exc}") from None
+
+
+def check_problem(name, value):
+    """A problem object, or the name of a registered problem built with its defaults.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name (the registered names are listed).
+    InputTypeError
+        For anything without ``dim``, ``value`` and ``grad``.
+    """
+    if isinstance(value, str):
+        return get(_v.choice(name, value, names()))
+    missing = [attr for attr in ("dim", "value", "grad") if not hasattr(value, attr)]
+    if missing:
+        raise _v.InputTypeError(f"`{name}` must be a problem (with `dim`, `value` and `grad`) or the name of a "
+                                f"registered one ({', '.join(names())}); got {_v.describe(value)}, "
+                                f"which has no `{missing[0]}`")
+    return value
 
 
 from ._torch_problem import TorchProblem  # noqa: E402  (imports torch only when one is made)

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _validation as _v
-from .integrators import METHODS
-from .problems import Quadratic
+from .. import _validation as _v
+from ..integrators import METHODS
+from ..problems import Quadratic
 
 #: Optimiser names accepted by the spectral functions.
 OPTIMIZER_METHODS = ("gd", "heavy_ball", "nesterov")

@@ -16,8 +16,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import _validation as _v
-from ._spectral_modes import (
+from .. import _validation as _v
+from ._modes import (
     check_eigenvalues,
     check_hessian,
     check_physical,

@@ -2,7 +2,7 @@
 
 Built on :mod:`argparse` from the standard library: subcommands, typed flags
 and ``--help`` are all it needs, and it adds no dependency. Each subcommand
-computes a plain dict (in :mod:`heavyball._commands`), then prints it as a
+computes a plain dict (in :mod:`heavyball.cli._commands`), then prints it as a
 short text report or, with ``--json``, as exactly one JSON object on stdout
 (non-finite numbers become ``null``).
 

@@ -214,7 +214,7 @@ def worst_quadratic(method, lr, momentum, mu, L, n_steps):
 
     Examples
     --------
-    >>> from heavyball.worst_case import worst_quadratic
+    >>> from heavyball.pep import worst_quadratic
     >>> round(worst_quadratic("heavy_ball", 1 / 9, 4 / 9, 1.0, 25.0, 1), 10)  # (1 - 25/9)^2
     3.1604938272
     """
