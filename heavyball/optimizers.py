@@ -29,7 +29,7 @@ from . import _fast
 from . import _validation as _v
 from . import problems as _problems
 from . import schedules as _schedules
-from ._recording import Recorder, check_records, finish, small, state_ok
+from ._recording import check_records, step_loop
 
 __all__ = ["GD", "SGD", "KerasSGD", "EMAMomentum", "Adam", "optimize"]
 
@@ -107,6 +107,17 @@ class GD:
         """``(kernel, lr, momentum, weight_decay, dampening)``: this optimiser as the compiled kernel runs it."""
         return "GD", self.lr, 0.0, 0.0, 0.0
 
+    def _heavy_ball(self):
+        """``(lr, beta, nesterov, lr_damp)``: this optimiser as heavy ball ``b' = beta b + g``, ``x' = x - lr b'``.
+
+        ``lr`` is the effective learning rate (``lr (1 - dampening)`` for
+        PyTorch, ``lr (1 - beta)`` for the EMA form), ``nesterov`` the
+        look-ahead form and ``lr_damp`` PyTorch's ``lr * dampening`` (its
+        undamped first step). Read by :mod:`heavyball.maps` and
+        :func:`heavyball.diagnostics.effective_learning_rate`.
+        """
+        return self.lr, 0.0, False, 0.0
+
 
 @dataclass(frozen=True)
 class SGD:
@@ -183,6 +194,20 @@ class SGD:
         """``(kernel, lr, momentum, weight_decay, dampening)``: this optimiser as the compiled kernel runs it."""
         return "SGD", self.lr, self.momentum, self.weight_decay, self.dampening
 
+    def _heavy_ball(self):
+        """``(lr, beta, nesterov, lr_damp)``: this optimiser as heavy ball ``b' = beta b + g``, ``x' = x - lr b'``.
+
+        ``lr`` is the effective learning rate (``lr (1 - dampening)`` for
+        PyTorch, ``lr (1 - beta)`` for the EMA form), ``nesterov`` the
+        look-ahead form and ``lr_damp`` PyTorch's ``lr * dampening`` (its
+        undamped first step). Read by :mod:`heavyball.maps` and
+        :func:`heavyball.diagnostics.effective_learning_rate`.
+        """
+        if self.momentum == 0.0:  # PyTorch keeps no buffer: dampening is ignored
+            return self.lr, 0.0, False, 0.0
+        d = self.dampening
+        return self.lr * (1.0 - d), self.momentum, self.nesterov, self.lr * d
+
 
 @dataclass(frozen=True)
 class KerasSGD:
@@ -250,6 +275,17 @@ class KerasSGD:
         """``(kernel, lr, momentum, weight_decay, dampening)``: this optimiser as the compiled kernel runs it."""
         return "KerasSGD", self.learning_rate, self.momentum, self.weight_decay, 0.0
 
+    def _heavy_ball(self):
+        """``(lr, beta, nesterov, lr_damp)``: this optimiser as heavy ball ``b' = beta b + g``, ``x' = x - lr b'``.
+
+        ``lr`` is the effective learning rate (``lr (1 - dampening)`` for
+        PyTorch, ``lr (1 - beta)`` for the EMA form), ``nesterov`` the
+        look-ahead form and ``lr_damp`` PyTorch's ``lr * dampening`` (its
+        undamped first step). Read by :mod:`heavyball.maps` and
+        :func:`heavyball.diagnostics.effective_learning_rate`.
+        """
+        return self.learning_rate, self.momentum, self.nesterov, 0.0
+
 
 @dataclass(frozen=True)
 class EMAMomentum:
@@ -292,6 +328,17 @@ class EMAMomentum:
     def _kernel_form(self):
         """``(kernel, lr, momentum, weight_decay, dampening)``: this optimiser as the compiled kernel runs it."""
         return "EMAMomentum", self.lr, self.beta, 0.0, 0.0
+
+    def _heavy_ball(self):
+        """``(lr, beta, nesterov, lr_damp)``: this optimiser as heavy ball ``b' = beta b + g``, ``x' = x - lr b'``.
+
+        ``lr`` is the effective learning rate (``lr (1 - dampening)`` for
+        PyTorch, ``lr (1 - beta)`` for the EMA form), ``nesterov`` the
+        look-ahead form and ``lr_damp`` PyTorch's ``lr * dampening`` (its
+        undamped first step). Read by :mod:`heavyball.maps` and
+        :func:`heavyball.diagnostics.effective_learning_rate`.
+        """
+        return self.lr * (1.0 - self.beta), self.beta, False, 0.0
 
 
 @dataclass(frozen=True)
@@ -548,35 +595,18 @@ class _NoiseStream:
 
 
 def _run(problem, opt, x, n, lrs, moms, restart, noise, tol, every, grad):
-    """The NumPy loop (reference twin of the compiled optimiser kernels)."""
-    state = opt.init(x)
-    rec = Recorder(n, every, problem.dim, with_v=opt.has_velocity)
-    rec.add(0, x, opt.velocity(state))
-    status, k = 0, 0
-    with np.errstate(all="ignore"):
-        for k in range(n):
-            if restart is not None and k > 0 and k % restart == 0:
-                state = opt.init(x)
-            g = grad(x, k)
-            z = noise.next()
-            g_used = g if z is None else g + z
-            lr = None if lrs is None else float(lrs[k])
-            mom = None if moms is None else float(moms[k])
-            x_new, state_new = opt.step(x, g_used, state, lr=lr, momentum=mom)
-            v_new = opt.velocity(state_new)
-            if not state_ok(x_new, v_new):
-                status = -1
-                break
-            done = tol is not None and small(g, tol) and small(x_new - x, tol)
-            x, state = x_new, state_new
-            if done:
-                status, k = 1, k + 1
-                break
-            rec.maybe_add(k + 1, x, v_new)
-        else:
-            k = n
-    stop = k + 1 if status == -1 else k
-    rec.close(k if status == -1 else stop, x, opt.velocity(state))
-    nfev = k + 1 if status == -1 else stop
-    return finish(rec, problem.value, t0=0.0, step=1.0, method=opt.name,
-                  status=status, stop_step=stop, nfev=nfev)
+    """The NumPy loop (reference twin of the compiled optimiser kernels): :func:`_recording.step_loop`."""
+
+    def start(k, x, state):
+        return opt.init(x) if restart is not None and k > 0 and k % restart == 0 else state
+
+    def advance(k, x, state):
+        g = grad(x, k)
+        z = noise.next()
+        lr = None if lrs is None else float(lrs[k])
+        mom = None if moms is None else float(moms[k])
+        x_new, state_new = opt.step(x, g if z is None else g + z, state, lr=lr, momentum=mom)
+        return x_new, state_new, g
+
+    return step_loop(advance, x, opt.init(x), opt.velocity, n, every, opt.has_velocity, tol, start=start,
+                     value=problem.value, t0=0.0, step=1.0, method=opt.name)
