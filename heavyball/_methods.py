@@ -1,12 +1,13 @@
-"""The facts of each scheme and optimiser method, in one place (pure Python, no Numba).
+"""The names of the three methods of the ``torch.optim.SGD`` family, defined once.
 
-:data:`SGD_METHODS` names the three forms of ``torch.optim.SGD`` that the
-spectral theory, the sweeps and the command line compare: plain gradient
-descent, heavy ball and Nesterov (each is an integrator of the damped
-particle, see :mod:`heavyball.maps`).
+Plain gradient descent, heavy ball and Nesterov: the methods the spectral
+theory (:mod:`heavyball.spectral`), the sweeps, the worst cases
+(:mod:`heavyball.pep`), the plots and the command line compare. Each is an
+integrator of the damped particle (:mod:`heavyball.maps`); the integrators
+themselves are the records of :data:`heavyball.integrators.SCHEMES`.
 """
 
 from __future__ import annotations
 
-#: The methods of the spectral theory, the sweeps and the CLI (``torch.optim.SGD`` plain, heavy ball, Nesterov).
+#: ``torch.optim.SGD`` plain, with momentum (heavy ball) and with ``nesterov=True``.
 SGD_METHODS = ("gd", "heavy_ball", "nesterov")

@@ -196,3 +196,13 @@ def test_a_moved_public_module_is_the_same_module_at_its_old_path():
     assert out.split() == ["True", "True", "True", "heavyball.cli.tour"]
     assert importlib.import_module("heavyball.tour") is importlib.import_module("heavyball.cli.tour")
     assert not (PACKAGE / "tour.py").exists()  # no file at the old path: git follows the move
+
+
+def test_the_sgd_method_names_are_written_once():
+    from heavyball import _methods, kernels
+
+    literal = '("gd", "heavy_ball", "nesterov")'
+    homes = [p.relative_to(PACKAGE).as_posix() for p in sorted(PACKAGE.rglob("*.py"))
+             if literal in p.read_text(encoding="utf-8")]
+    assert homes == ["_methods.py"]
+    assert tuple(kernels.SWEEP_METHODS) == _methods.SGD_METHODS  # the compiled dispatch's keys

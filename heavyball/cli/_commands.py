@@ -11,6 +11,7 @@ import re
 import numpy as np
 
 from .. import _paths
+from .._methods import SGD_METHODS
 from .. import problems as _problems
 from ..integrators import METHODS, integrate
 from ..maps import to_optimizer, to_physical
@@ -237,7 +238,7 @@ def text_map(r):
 
 
 # ------------------------------------------------------------------------ spectrum
-SPECTRAL_METHODS = ("gd", "heavy_ball", "nesterov")
+SPECTRAL_METHODS = SGD_METHODS
 #: Largest ``--kappa``: GD needs about ``kappa ln(1e6) / 2`` steps, exact in float64 below ``2**53``.
 MAX_KAPPA = 1e15
 

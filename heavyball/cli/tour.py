@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from .. import spectral
+from .._methods import SGD_METHODS
 from ..integrators import integrate
 from ..maps import initial_velocity, to_optimizer, to_physical
 from ..optimizers import GD, SGD, optimize
@@ -127,7 +128,7 @@ def reference_check(steps=(0.02, 0.01, 0.005), t_end=2.0, x0=(1.4, 0.5), v0=(0.0
 #: Condition numbers of the rate table.
 KAPPAS = (10.0, 100.0, 1000.0, 10000.0)
 #: Methods in table order, with the optimiser each tuning builds.
-RATE_METHODS = ("gd", "heavy_ball", "nesterov")
+RATE_METHODS = SGD_METHODS
 REDUCTION = 1e-6
 
 

@@ -376,7 +376,7 @@ def _decode(meta, members):
 
 def _scalar_fields(meta, members):
     """The metadata's scalar fields, each checked (a tampered file is refused, naming the field)."""
-    from .._schemes import SGD_METHODS as METHODS
+    from .._methods import SGD_METHODS as METHODS
 
     def number(value):
         value = _from_json(value, members)

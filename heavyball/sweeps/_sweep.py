@@ -29,7 +29,7 @@ import numpy as np
 from .. import _compiled
 from .. import _validation as _v
 from .. import problems as _problems
-from .._schemes import SGD_METHODS
+from .._methods import SGD_METHODS
 from ..trajectory import DIVERGENCE_BOUND
 from . import _chunks
 from . import _grid as _sweep_grid
