@@ -231,7 +231,14 @@ def stack_array(typingctx, n):
 HOT = {"cache": CACHE, "error_model": "numpy", "_nrt": False}
 #: ``HOT`` and inlined into the caller at the Numba IR level: a call with array
 #: arguments costs ~10 ns (each array is passed as seven scalars), more than a
-#: whole 2-D step. Every inlined function has one call site per kernel.
+#: whole 2-D step. Each call site of an inlined function is a copy of it in the
+#: compiled code (compile time, not run time). The problem formulas
+#: (``value_point``, ``grad_point``, ``grad_2d``, ``grad_block``) have one call
+#: site per loop (see ``_steps_2d``). A few helpers have more, on purpose:
+#: ``_sweep_step`` and ``_sweep_step_2d`` call ``_sweep_cell`` and ``_column_2d``
+#: once per method (three loops, each specialised on its method),
+#: ``_column_2d`` calls ``_sgd`` once per coordinate, and the integrator loops
+#: call ``_coefficients`` before the steps and inside them for a varying friction.
 INLINE = dict(HOT, inline="always")
 
 
@@ -500,7 +507,9 @@ def _coefficients(scheme, h, m, gamma):
 
     Kick-drift schemes: ``v' = (a v - c g(x + e v)) / div``, ``x' = x + h v'``
     (``div`` only for implicit friction); explicit Euler uses ``a, c``; the
-    gradient flow ``x' = x - r g``.
+    gradient flow ``x' = x - r g``. The compiled twin of the ``coefficients``
+    of each scheme's record (``heavyball.integrators.SCHEMES``), which compiled
+    code cannot call; ``tests/test_integrators.py`` checks them bit for bit.
     """
     a, c, e, div, r = 1.0, 0.0, 0.0, 1.0, 0.0
     if m == 0.0:
