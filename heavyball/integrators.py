@@ -142,6 +142,15 @@ class Scheme(NamedTuple):
         The gradient is taken at ``x + e v`` (Nesterov).
     code : int
         The scheme's code in the compiled kernels (:data:`heavyball.kernels.SCHEMES`).
+
+    Examples
+    --------
+    >>> from heavyball.integrators import SCHEMES
+    >>> s = SCHEMES["implicit_friction_euler"]
+    >>> s.optimizer(0.1, 1.0, 2.0)  # lr = h^2/(m + gamma h), beta = m/(m + gamma h)
+    (0.008333333333333335, 0.8333333333333334)
+    >>> s.coefficients(0.1, 1.0, 2.0)  # v' = (v - (h/m) g) / (1 + h gamma/m)
+    (1.0, 0.1, 0.0, 1.2)
     """
 
     name: str

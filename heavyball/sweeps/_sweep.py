@@ -32,7 +32,7 @@ from .. import problems as _problems
 from .._methods import SGD_METHODS
 from ..trajectory import DIVERGENCE_BOUND
 from . import _chunks
-from . import _grid as _sweep_grid
+from . import _grid
 from ._numpy import norms
 
 __all__ = ["sweep", "SweepResult", "METHODS", "BACKENDS"]
@@ -159,7 +159,7 @@ class SweepResult:
     @property
     def axes(self):
         """Axis names of the result arrays: the ``grid`` axes, then ``"momentum"``, ``"lr"``."""
-        return tuple(self.grid) + _sweep_grid.CORE_AXES
+        return tuple(self.grid) + _grid.CORE_AXES
 
     @property
     def coords(self):
@@ -210,7 +210,7 @@ class SweepResult:
             if hit.size != 1:
                 raise ValueError(f"`{name}` must be one of {values.tolist()}, got {coords[name]!r}")
             index.append(int(hit[0]))
-            if name != _sweep_grid.SEED_AXIS:
+            if name != _grid.SEED_AXIS:
                 params[name] = values[hit[0]].item()
         idx = tuple(index)
         arrays = {name: getattr(self, name)[idx] for name in self.ARRAYS}
@@ -428,7 +428,7 @@ def sweep(problem, lrs, momenta, *, x0, n_steps, method="heavy_ball", tol=1e-8, 
     """
     lrs, momenta, x0, n, tol, chunk = _validate(problem, lrs, momenta, x0, n_steps, method, tol, backend,
                                                 progress, client, workers, chunk_size)
-    g = _sweep_grid.build(problem, params, grid, x0)
+    g = _grid.build(problem, params, grid, x0)
     starts = None if g.starts is None else g.starts.reshape(len(g.problems), -1)
     cells = [_cell(p, x0 if starts is None else starts[i], tol, backend, g.label(i))
              for i, p in enumerate(g.problems)]
@@ -444,9 +444,9 @@ def sweep(problem, lrs, momenta, *, x0, n_steps, method="heavy_ball", tol=1e-8, 
     dim = cells[0].x0.shape[0]
     show = _show_progress(progress, total * n * dim, engine)
     if backend == "dask":
-        from . import _dask as _distributed
+        from . import _dask
 
-        flat = _distributed.run(cells, common, total, client=client, workers=workers, chunk_size=chunk, show=show)
+        flat = _dask.run(cells, common, total, client=client, workers=workers, chunk_size=chunk, show=show)
         engine = "dask+" + engine
     else:
         flat = _chunks.run_local(cells, common, total, chunk, show)
