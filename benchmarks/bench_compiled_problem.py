@@ -69,7 +69,7 @@ class specialising:
 
         def kernels_for(cp, x0, sweep_work=0):
             ns = self.saved(cp, x0, sweep_work)
-            if cp.kind == hb._kinds.USER_FUNCTIONS:
+            if cp.kind == _compiled.USER_FUNCTIONS:
                 return _compiled.specialised(cp.value_fn, cp.grad_fn, cp.dim)
             return ns
 

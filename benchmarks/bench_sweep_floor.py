@@ -13,10 +13,7 @@ import numpy as np
 from _common import best_times, machine
 
 import heavyball as hb
-from heavyball import sweep as _unused  # noqa: F401
-import importlib
-
-sweep_module = importlib.import_module("heavyball.sweep")
+from heavyball.sweeps import _chunks as sweep_module
 
 
 def main():

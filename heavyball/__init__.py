@@ -9,6 +9,8 @@ Distribution name ``heavyball-dynamics``; unrelated to the PyTorch optimiser
 library published on PyPI as ``heavyball``.
 """
 
+import sys as _sys
+
 from . import odes, problems, schedules
 from . import diagnostics, landscapes  # landscapes registers the scenario problems
 from .integrators import METHODS, integrate
@@ -25,22 +27,53 @@ from .problems import (
     TorchProblem,
 )
 from .reference import solve_reference
-from .sweep import SweepResult, sweep
+from .sweeps import SweepResult, sweep
 from .system import DampedParticle
 from .trajectory import Trajectory
-from .worst_case import worst_case
+from .pep import worst_case
 from ._warnings import CacheWarning
-
-__version__ = "0.1.0"
+from ._version import __version__
 
 #: Public submodules loaded on first attribute access (PEP 562), as SciPy
 #: does: ``import heavyball as hb; hb.spectral.half_life(...)`` works without
 #: importing the module first, and ``import heavyball`` stays as light as it
 #: was (``hb.plotting`` loads matplotlib only when a figure is drawn,
 #: ``hb.kernels`` compiles or loads Numba kernels only when accessed).
-#: ``heavyball.sweep`` and ``heavyball.worst_case`` are the functions; their
-#: modules are ``sys.modules["heavyball.sweep"]`` etc.
+#: ``heavyball.sweep`` and ``heavyball.worst_case`` are functions; their
+#: modules are the package ``heavyball.sweeps`` and ``heavyball.pep``.
 LAZY_SUBMODULES = ("spectral", "plotting", "kernels", "tour", "cli", "noise")
+
+#: Public modules that moved, importable at their old path as the same module
+#: object: ``import heavyball.tour`` and ``hb.tour`` give ``heavyball.cli.tour``.
+MOVED_MODULES = {"heavyball.tour": "heavyball.cli.tour"}
+
+
+class _MovedModuleFinder:
+    """Finds each module of :data:`MOVED_MODULES` under its old name (no file there, no copy)."""
+
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name not in MOVED_MODULES:
+            return None
+        import importlib.util
+
+        return importlib.util.spec_from_loader(name, _MovedModuleFinder)
+
+    @staticmethod
+    def create_module(spec):
+        import importlib
+
+        module = importlib.import_module(MOVED_MODULES[spec.name])
+        spec.loader_state = module.__spec__  # the import overwrites it with `spec`: restored below
+        return module
+
+    @staticmethod
+    def exec_module(module):
+        module.__spec__ = module.__spec__.loader_state
+
+
+if not any(f is _MovedModuleFinder for f in _sys.meta_path):
+    _sys.meta_path.insert(0, _MovedModuleFinder)
 
 
 def __getattr__(name):

@@ -1,5 +1,33 @@
-r"""User problems in the compiled kernels: Numba-compiled ``value`` and ``grad``.
+r"""The compiled problems: what the Numba kernels run, and how a problem reaches them.
 
+A problem that the kernels can run describes itself by a
+:class:`CompiledProblem`: an integer ``kind`` that selects the formula, three
+float64 arrays holding its parameters and, for a user problem, its compiled
+functions. The compiled value and gradient (:mod:`heavyball.kernels`)
+dispatch on ``kind`` inside one function, so every kernel is compiled once
+for all problems instead of once per problem.
+
+Kind codes
+----------
+The codes themselves are defined in ``kernels.py`` (:data:`KINDS`).
+
+==========================  ====================================  ===================  =========
+kind                        ``scalars``                           ``vec1``             ``vec2``
+==========================  ====================================  ===================  =========
+``DENSE_QUADRATIC``         ``[c, has_b]``                        ``H.ravel()``        ``b``
+``DIAGONAL_QUADRATIC``      ``[c, has_b]``                        eigenvalues          ``b``
+``ROSENBROCK``              ``[a, b]``                            (empty)              (empty)
+``DOUBLE_WELL``             ``[barrier, tilt, stiffness]``        (empty)              (empty)
+``SADDLE``                  ``[a, b, c]``                         (empty)              (empty)
+``PLATEAU``                 ``[width**2, depth, depth/width**2]``  (empty)              (empty)
+``LESSARD``                 ``[]``                                (empty)              (empty)
+==========================  ====================================  ===================  =========
+
+``has_b`` is 0.0 when the linear term is zero; ``vec2`` is then empty, so a
+diagonal quadratic in millions of dimensions streams one parameter array, not two.
+
+User problems
+-------------
 A :class:`~heavyball.problems.CustomProblem` whose ``value`` and ``grad`` are
 Numba dispatchers (``@numba.njit`` functions) runs ``integrate``,
 ``optimize`` and ``sweep`` in the same kernels as the built-in problems.
@@ -50,10 +78,117 @@ from __future__ import annotations
 import math
 import sys
 import types as pytypes
+from typing import NamedTuple
 
 import numpy as np
 
-from . import _kinds
+from ._kernel_constants import constant
+
+#: Every kind code the kernels know (values defined once, in kernels.py: see
+#: heavyball/_kernel_constants.py); :func:`make` and the kernels' callers reject others.
+KINDS = {name: constant(name) for name in ("DENSE_QUADRATIC", "DIAGONAL_QUADRATIC", "ROSENBROCK", "DOUBLE_WELL",
+                                           "SADDLE", "PLATEAU", "LESSARD", "USER_FUNCTIONS")}
+DENSE_QUADRATIC = KINDS["DENSE_QUADRATIC"]
+DIAGONAL_QUADRATIC = KINDS["DIAGONAL_QUADRATIC"]
+ROSENBROCK = KINDS["ROSENBROCK"]
+DOUBLE_WELL = KINDS["DOUBLE_WELL"]
+SADDLE = KINDS["SADDLE"]
+PLATEAU = KINDS["PLATEAU"]
+LESSARD = KINDS["LESSARD"]
+USER_FUNCTIONS = KINDS["USER_FUNCTIONS"]
+
+EMPTY = np.empty(0, dtype=np.float64)
+
+
+class CompiledProblem(NamedTuple):
+    """A problem as the Numba kernels see it: a kind code and its parameters.
+
+    Attributes
+    ----------
+    kind : int
+        One of the kind codes (:data:`KINDS`).
+    dim : int
+        Dimension of ``x``.
+    scalars, vec1, vec2 : ndarray of float64, C-contiguous
+        Parameters as listed in the module docstring (Kind codes); ``vec1`` and ``vec2``
+        are views of the problem's own arrays, never copies.
+    value_fn, grad_fn : numba dispatcher or None
+        The user's compiled ``value(x) -> float`` and ``grad(x, out) -> None``
+        (kind ``USER_FUNCTIONS`` only).
+
+    Notes
+    -----
+    ``value(x)`` and ``grad(x)`` evaluate the compiled functions at one point
+    ``x`` of shape ``(dim,)``; they exist for inspection and tests, the kernels
+    call the compiled functions directly.
+    """
+
+    kind: int
+    dim: int
+    scalars: np.ndarray
+    vec1: np.ndarray
+    vec2: np.ndarray
+    value_fn: object = None
+    grad_fn: object = None
+
+    def value(self, x):
+        """Compiled ``L(x)`` for one point ``x`` of shape ``(dim,)``."""
+        from . import kernels
+
+        x = _point(x, self.dim)
+        return float(kernels.value_point(*problem_args(self), x))
+
+    def grad(self, x):
+        """Compiled ``grad L(x)`` for one point ``x`` of shape ``(dim,)``."""
+        from . import kernels
+
+        x = _point(x, self.dim)
+        g = np.empty(self.dim)
+        kernels.grad_point(*problem_args(self), x, g)
+        return g
+
+
+def check_kind(kind):
+    """``kind`` if the kernels know it, else a ``ValueError`` naming the known codes."""
+    if not isinstance(kind, (int, np.integer)) or isinstance(kind, bool) or int(kind) not in KINDS.values():
+        known = ", ".join(f"{name} = {code}" for name, code in KINDS.items())
+        raise ValueError(f"compiled problem kind {kind!r} is unknown to the kernels (known: {known}); "
+                         "a problem the kernels cannot run must return None from `compiled()`")
+    return int(kind)
+
+
+def _point(x, dim):
+    x = np.ascontiguousarray(x, dtype=np.float64).reshape(-1)
+    if x.shape != (dim,):
+        raise ValueError(f"`x` must have shape ({dim},), got shape {x.shape}")
+    return x
+
+
+def make(kind, dim, scalars=(), vec1=EMPTY, vec2=EMPTY):
+    """Build a :class:`CompiledProblem`, checking the kind, dtypes and contiguity."""
+    kind = check_kind(kind)
+    arrays = []
+    for arr in (np.asarray(scalars, dtype=np.float64), vec1, vec2):
+        if arr.dtype != np.float64 or arr.ndim != 1 or not arr.flags.c_contiguous:
+            arr = np.ascontiguousarray(arr, dtype=np.float64).reshape(-1)
+        arrays.append(arr)
+    return CompiledProblem(kind, int(dim), *arrays)
+
+
+def compiled_problem(problem):
+    """``problem.compiled()`` if it is a usable :class:`CompiledProblem`, else None."""
+    fn = getattr(problem, "compiled", None)
+    if not callable(fn):
+        return None
+    cp = fn()
+    if not isinstance(cp, CompiledProblem) or cp.dim != problem.dim:
+        return None
+    return cp
+
+
+def work_per_step(cp):
+    """Work of one step of one point: ``dim`` coordinates, ``dim^2`` for a dense quadratic."""
+    return cp.dim * cp.dim if cp.kind == DENSE_QUADRATIC else cp.dim
 
 _SPECIALISED = {}
 
@@ -137,8 +272,8 @@ class PythonGrad:
 
 
 def user_form(problem):
-    """The :class:`~heavyball._kinds.CompiledProblem` of a custom problem with compiled functions."""
-    return _kinds.CompiledProblem(_kinds.USER_FUNCTIONS, problem.dim, _kinds.EMPTY, _kinds.EMPTY, _kinds.EMPTY,
+    """The :class:`~heavyball.CompiledProblem` of a custom problem with compiled functions."""
+    return CompiledProblem(USER_FUNCTIONS, problem.dim, EMPTY, EMPTY, EMPTY,
                                   problem._f.value_fn, problem._g.grad_fn)
 
 
@@ -185,8 +320,8 @@ def problem_args(cp):
     kernels compiled for None contain no call at all. Each kernel thus has
     two signatures, both in the on-disk cache.
     """
-    kind = _kinds.check_kind(cp.kind)
-    if kind != _kinds.USER_FUNCTIONS:
+    kind = check_kind(cp.kind)
+    if kind != USER_FUNCTIONS:
         return kind, cp.scalars, cp.vec1, cp.vec2, None, None
     value_sig, grad_sig = _signatures()
     fv = _function_pointer(cp.value_fn, value_sig, "value")
@@ -207,7 +342,7 @@ def kernels_for(cp, x0, sweep_work=0):
     """
     from . import kernels
 
-    if _kinds.check_kind(cp.kind) != _kinds.USER_FUNCTIONS:
+    if check_kind(cp.kind) != USER_FUNCTIONS:
         return kernels
     validate(cp, x0)
     key = (cp.value_fn, cp.grad_fn, int(cp.dim))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _compiled
-from ._kinds import CompiledProblem
+from ._compiled import compiled_problem, work_per_step
 from ._recording import first_non_finite, n_records, outcome
 from .system import DampedParticle
 from .trajectory import Trajectory
@@ -33,17 +33,6 @@ SUPPORTED_SYSTEM_FIELDS = {
 #: most this many numbers (32 MiB), whatever the dimension.
 NOISE_CHUNK_NUMBERS = 1 << 22
 NOISE_CHUNK_ROWS = 4096
-
-
-def compiled_problem(problem):
-    """``problem.compiled()`` if it is a usable :class:`CompiledProblem`, else None."""
-    fn = getattr(problem, "compiled", None)
-    if not callable(fn):
-        return None
-    cp = fn()
-    if not isinstance(cp, CompiledProblem) or cp.dim != problem.dim:
-        return None
-    return cp
 
 
 def integrate_supported(system):
@@ -71,13 +60,6 @@ SLICE_WORK = 1 << 24
 #: At least this many steps per call, so that copying the state between
 #: calls (O(dim)) stays a small share of a call (O(dim) per step).
 MIN_SLICE_STEPS = 64
-
-
-def work_per_step(cp):
-    """Work of one step of one point: ``dim`` coordinates, ``dim^2`` for a dense quadratic."""
-    from . import kernels
-
-    return cp.dim * cp.dim if cp.kind == kernels.DENSE_QUADRATIC else cp.dim
 
 
 def slice_steps(cp):
@@ -191,9 +173,7 @@ class _IntegrateSlices:
 
 def optimize_supported(problem, optimizer):
     """The compiled problem when the optimiser kernel can run this pair, else None."""
-    from . import optimizers as o
-
-    if type(optimizer) not in (o.GD, o.SGD, o.KerasSGD, o.EMAMomentum):
+    if "_kernel_form" not in vars(type(optimizer)):  # exact types: a subclass may change the step
         return None
     return compiled_problem(problem)
 
@@ -201,21 +181,12 @@ def optimize_supported(problem, optimizer):
 def _hyper(optimizer, sigma, momentum_scheduled=False):
     """``code, flags, hyper, lr, momentum`` of an optimiser for the kernel."""
     from . import kernels
-    from . import optimizers as o
 
-    name = type(optimizer).__name__
+    name, lr, mom, wd, damp = optimizer._kernel_form()
     code = kernels.OPTIMIZERS[name]
     nesterov = int(getattr(optimizer, "nesterov", False))
     maximize = int(getattr(optimizer, "maximize", False))
-    if isinstance(optimizer, o.GD):
-        lr, mom, wd, damp = optimizer.lr, 0.0, 0.0, 0.0
-    elif isinstance(optimizer, o.SGD):
-        lr, mom, wd, damp = optimizer.lr, optimizer.momentum, optimizer.weight_decay, optimizer.dampening
-    elif isinstance(optimizer, o.KerasSGD):
-        lr, mom, wd, damp = optimizer.learning_rate, optimizer.momentum, optimizer.weight_decay, 0.0
-    else:
-        lr, mom, wd, damp = optimizer.lr, optimizer.beta, 0.0, 0.0
-    no_velocity = int(isinstance(optimizer, o.KerasSGD) and optimizer.momentum == 0 and not momentum_scheduled)
+    no_velocity = int(code == kernels.OPT_KERAS and optimizer.momentum == 0 and not momentum_scheduled)
     flags = np.array([nesterov, maximize, no_velocity], dtype=np.int64)
     hyper = np.array([wd, damp, sigma], dtype=np.float64)
     return code, flags, hyper, lr, mom

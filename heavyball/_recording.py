@@ -1,8 +1,9 @@
-"""Bookkeeping shared by the integrator and optimiser loops.
+"""The NumPy step loop shared by ``integrate`` and ``optimize``, and its bookkeeping.
 
-:class:`Recorder` keeps every ``record_every``-th state and always the last
-one; :func:`finish` turns what was kept into a :class:`Trajectory`, checks
-the loss for divergence and writes the status message.
+:func:`step_loop` runs the steps, stopping at divergence or at the
+tolerance; :class:`Recorder` keeps every ``record_every``-th state and always
+the last one; :func:`finish` turns what was kept into a :class:`Trajectory`,
+checks the loss for divergence and writes the status message.
 """
 
 from __future__ import annotations
@@ -140,3 +141,53 @@ def finish(rec, value, *, t0, step, method, status, stop_step, nfev):
         message=message,
         nfev=int(nfev),
     )
+
+
+def step_loop(advance, x, state, velocity, n, every, with_v, tol, *, start=None, value, t0, step, method):
+    """The NumPy loop of :func:`~heavyball.integrate` and :func:`~heavyball.optimize` (the kernels' twin).
+
+    Parameters
+    ----------
+    advance : callable
+        ``advance(k, x, state) -> (x', state', g)``: step ``k``; ``g`` is
+        the gradient the tolerance test sees.
+    x, state : the start (``state``: the velocity, or an optimiser's state)
+    velocity : callable
+        ``velocity(state)``: what is recorded as ``v`` (None without one).
+    n, every, with_v, tol
+        Steps, record interval, whether ``v`` is recorded, tolerance or None.
+    start : callable, optional
+        ``start(k, x, state) -> state`` before each step (an optimiser's restarts).
+    value, t0, step, method
+        As in :func:`finish`.
+
+    Notes
+    -----
+    A step whose state is not finite or beyond the divergence bound ends the
+    run with status -1 and is not taken; a step with ``|g| <= tol`` and
+    ``|x' - x| <= tol`` is taken and ends the run with status 1.
+    """
+    rec = Recorder(n, every, x.shape[0], with_v=with_v)
+    rec.add(0, x, velocity(state))
+    status, k = 0, 0
+    with np.errstate(all="ignore"):
+        for k in range(n):
+            if start is not None:
+                state = start(k, x, state)
+            x_new, state_new, g = advance(k, x, state)
+            v_new = velocity(state_new)
+            if not state_ok(x_new, v_new):
+                status = -1
+                break
+            done = tol is not None and small(g, tol) and small(x_new - x, tol)
+            x, state = x_new, state_new
+            if done:
+                status, k = 1, k + 1
+                break
+            rec.maybe_add(k + 1, x, v_new)
+        else:
+            k = n
+    stop = k + 1 if status == -1 else k
+    rec.close(k if status == -1 else stop, x, velocity(state))
+    nfev = k + 1 if status == -1 else stop
+    return finish(rec, value, t0=t0, step=step, method=method, status=status, stop_step=stop, nfev=nfev)

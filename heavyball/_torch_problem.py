@@ -14,7 +14,7 @@ import numbers
 import numpy as np
 
 from . import _validation as _v
-from .problems import Problem
+from ._problem import Problem
 
 __all__ = ["TorchProblem"]
 

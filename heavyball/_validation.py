@@ -270,28 +270,6 @@ def _bytes(n):
         n /= 1024
 
 
-def problem(name, value):
-    """A problem object, or the name of a registered problem built with its defaults.
-
-    Raises
-    ------
-    ValueError
-        For an unknown name (the registered names are listed).
-    InputTypeError
-        For anything without ``dim``, ``value`` and ``grad``.
-    """
-    from . import problems
-
-    if isinstance(value, str):
-        return problems.get(choice(name, value, problems.names()))
-    missing = [attr for attr in ("dim", "value", "grad") if not hasattr(value, attr)]
-    if missing:
-        raise InputTypeError(f"`{name}` must be a problem (with `dim`, `value` and `grad`) or the name of a "
-                             f"registered one ({', '.join(problems.names())}); got {describe(value)}, "
-                             f"which has no `{missing[0]}`")
-    return value
-
-
 def trajectory(name, value):
     """Check that ``value`` is a :class:`~heavyball.Trajectory`, or like one (has ``x``)."""
     if not hasattr(value, "x"):

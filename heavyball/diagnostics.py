@@ -285,19 +285,13 @@ def effective_learning_rate(lr, momentum=0.0):
     >>> round(effective_learning_rate(0.01, 0.9), 12), effective_learning_rate(hb.EMAMomentum(0.1, 0.9))
     (0.1, 0.1)
     """
-    from .optimizers import GD, SGD, Adam, EMAMomentum, KerasSGD
+    from .optimizers import Adam
 
     if isinstance(lr, Adam):
         raise ValueError("Adam has no effective learning rate lr / (1 - beta): it rescales each coordinate")
-    if isinstance(lr, GD):
-        return lr.lr
-    if isinstance(lr, EMAMomentum):
-        return lr.lr
-    if isinstance(lr, SGD):
-        damp = 0.0 if lr.momentum == 0 else lr.dampening
-        return effective_learning_rate(lr.lr * (1.0 - damp), lr.momentum)
-    if isinstance(lr, KerasSGD):
-        return effective_learning_rate(lr.learning_rate, lr.momentum)
+    if callable(getattr(lr, "_heavy_ball", None)):  # an optimiser: its heavy-ball form
+        lr_eff, beta = lr._heavy_ball()[:2]
+        return effective_learning_rate(lr_eff, beta)
     a = _v.real_array("lr", lr)
     b = _v.real_array("momentum", momentum)
     if not (np.all(np.isfinite(a)) and np.all(a >= 0)):

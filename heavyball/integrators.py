@@ -28,18 +28,22 @@ Examples
 from __future__ import annotations
 
 import math
+from typing import Callable, NamedTuple
 
 import numpy as np
 
 from . import _fast
 from . import _validation as _v
 from . import schedules as _schedules
-from ._recording import Recorder, check_records, finish, small, state_ok
+from ._kernel_constants import constant
+from ._recording import check_records, step_loop
 from .system import DampedParticle
 
 __all__ = [
     "integrate",
     "METHODS",
+    "SCHEMES",
+    "Scheme",
     "explicit_euler",
     "symplectic_euler",
     "conformal_symplectic_euler",
@@ -94,10 +98,7 @@ def explicit_euler(grad, x, v, h, m, gamma):
     >>> explicit_euler(lambda x: 2 * x, np.array([1.0]), None, 0.1, 0.0, 2.0)  # m = 0: GD, lr = h / gamma
     (array([0.9]), None, array([2.]))
     """
-    g = grad(x)
-    if m == 0.0:
-        return x - (h / gamma) * g, None, g
-    return x + h * v, (1.0 - h * gamma / m) * v - (h / m) * g, g
+    return _step(SCHEMES["explicit_euler"], grad, x, v, h, m, gamma)
 
 
 def symplectic_euler(grad, x, v, h, m, gamma):
@@ -151,9 +152,7 @@ def symplectic_euler(grad, x, v, h, m, gamma):
     >>> symplectic_euler(lambda x: 2 * x, np.array([1.0]), np.array([1.0]), 0.1, 1.0, 1.0)
     (array([1.07]), array([0.7]), array([2.]))
     """
-    g = grad(x)
-    v_new = (1.0 - h * gamma / m) * v - (h / m) * g
-    return x + h * v_new, v_new, g
+    return _step(SCHEMES["symplectic_euler"], grad, x, v, h, m, gamma)
 
 
 def conformal_symplectic_euler(grad, x, v, h, m, gamma):
@@ -205,9 +204,7 @@ def conformal_symplectic_euler(grad, x, v, h, m, gamma):
     >>> v.round(6), x.round(6)  # v' = exp(-0.1) - 0.2
     (array([0.704837]), array([1.070484]))
     """
-    g = grad(x)
-    v_new = math.exp(-h * gamma / m) * v - (h / m) * g
-    return x + h * v_new, v_new, g
+    return _step(SCHEMES["conformal_symplectic_euler"], grad, x, v, h, m, gamma)
 
 
 def nesterov(grad, x, v, h, m, gamma):
@@ -259,10 +256,7 @@ def nesterov(grad, x, v, h, m, gamma):
     >>> nesterov(lambda x: 2 * x, np.array([1.0]), np.array([1.0]), 0.1, 1.0, 1.0)  # g at 1 + 0.1 * 0.9
     (array([1.0682]), array([0.682]), array([2.18]))
     """
-    beta = 1.0 - h * gamma / m
-    g = grad(x + (h * beta) * v)
-    v_new = beta * v - (h / m) * g
-    return x + h * v_new, v_new, g
+    return _step(SCHEMES["nesterov"], grad, x, v, h, m, gamma)
 
 
 def implicit_friction_euler(grad, x, v, h, m, gamma):
@@ -311,27 +305,132 @@ def implicit_friction_euler(grad, x, v, h, m, gamma):
     >>> v.round(6), x.round(6)  # v' = (1 - 0.2) / 1.1
     (array([0.727273]), array([1.072727]))
     """
-    g = grad(x)
-    v_new = (v - (h / m) * g) / (1.0 + h * gamma / m)
-    return x + h * v_new, v_new, g
+    return _step(SCHEMES["implicit_friction_euler"], grad, x, v, h, m, gamma)
 
 
-METHODS = {
-    "explicit_euler": explicit_euler,
-    "symplectic_euler": symplectic_euler,
-    "conformal_symplectic_euler": conformal_symplectic_euler,
-    "nesterov": nesterov,
-    "implicit_friction_euler": implicit_friction_euler,
-}
+class Scheme(NamedTuple):
+    r"""Every fact of one integrator, in one record.
 
-#: The schemes the compiled kernel implements (see :mod:`heavyball.kernels`); a
-#: problem with a compiled form runs there, anything else in :func:`_run`.
-_SCHEMES_IN_KERNELS = {
-    name: METHODS[name]
-    for name in ("explicit_euler", "symplectic_euler", "conformal_symplectic_euler", "nesterov",
-                 "implicit_friction_euler")
-}
+    :func:`integrate` (its NumPy step), :mod:`heavyball.maps` (the optimiser
+    it is, and back) and :mod:`heavyball.spectral` (its iteration matrix)
+    read them here; the compiled kernels know the scheme by ``code`` and
+    restate ``coefficients`` in ``kernels._coefficients`` (compiled code
+    cannot call Python; ``tests/test_integrators.py`` checks the two bit for
+    bit). Adding an integrator is one record plus its tests (and, for the
+    kernels, a code and a branch there).
 
+    Attributes
+    ----------
+    name : str
+    step : callable
+        ``step(grad, x, v, h, m, gamma) -> (x', v', g)``, the public step
+        function (e.g. :func:`symplectic_euler`); every step is :func:`_step`.
+    coefficients : callable
+        ``(h, m, gamma) -> (a, c, e, div)`` of the kick
+        ``v' = (a v - c grad L(x + e v)) / div`` (``m > 0``).
+    drift_first : bool
+        True for ``x' = x + h v`` before the kick (explicit Euler), False
+        for the drift ``x' = x + h v'`` after it.
+    optimizer : callable or None
+        ``(h, m, gamma) -> (lr, beta)``: the heavy-ball optimiser the scheme
+        is (Nesterov's when ``look_ahead``); None for explicit Euler, a
+        delayed-gradient method.
+    physical : callable or None
+        ``(lr, beta, m) -> (h, gamma)``, the inverse of ``optimizer`` at mass ``m``.
+    blocks : callable
+        ``(h, m, gamma) -> ((p11, q11), (p12, q12), (p21, q21), (p22, q22))``:
+        each entry of the per-mode iteration matrix of ``[x - x*, v]`` as
+        ``p + q lambda`` (:func:`heavyball.spectral.physical_iteration_matrix`).
+    look_ahead : bool
+        The gradient is taken at ``x + e v`` (Nesterov).
+    code : int
+        The scheme's code in the compiled kernels (:data:`heavyball.kernels.SCHEMES`).
+
+    Examples
+    --------
+    >>> from heavyball.integrators import SCHEMES
+    >>> s = SCHEMES["implicit_friction_euler"]
+    >>> s.optimizer(0.1, 1.0, 2.0)  # lr = h^2/(m + gamma h), beta = m/(m + gamma h)
+    (0.008333333333333335, 0.8333333333333334)
+    >>> s.coefficients(0.1, 1.0, 2.0)  # v' = (v - (h/m) g) / (1 + h gamma/m)
+    (1.0, 0.1, 0.0, 1.2)
+    """
+
+    name: str
+    step: Callable
+    coefficients: Callable
+    drift_first: bool
+    optimizer: Callable | None
+    physical: Callable | None
+    blocks: Callable
+    look_ahead: bool
+    code: int
+
+
+def _step(scheme, grad, x, v, h, m, gamma):
+    """One step of ``scheme``: the kick ``v' = (a v - c g(x + e v)) / div`` and its drift.
+
+    With ``m = 0`` (explicit Euler only) the gradient flow ``x' = x - (h/gamma) g(x)``.
+    """
+    if m == 0.0:
+        g = grad(x)
+        return x - (h / gamma) * g, None, g
+    a, c, e, div = scheme.coefficients(h, m, gamma)
+    g = grad(x + e * v) if scheme.look_ahead else grad(x)
+    v_new = a * v - c * g if div == 1.0 else (a * v - c * g) / div
+    return (x + h * v) if scheme.drift_first else (x + h * v_new), v_new, g
+
+
+def _heavy_ball_blocks(beta, h, m, scale=1.0):
+    """``v' = beta v - scale (h/m) g``, ``x' = x + h v'`` per mode, as ``p + q lambda``."""
+    return (1.0, -scale * h * h / m), (h * beta, 0.0), (0.0, -scale * h / m), (beta, 0.0)
+
+
+def _nesterov_blocks(beta, h, m):
+    """``v' = beta v - (h/m) g(x + h beta v)``, ``x' = x + h v'`` per mode, as ``p + q lambda``."""
+    a = h * h / m
+    return (1.0, -a), (h * beta, -h * beta * a), (0.0, -h / m), (beta, -beta * a)
+
+
+#: Every integrator, by name (see :class:`Scheme`).
+SCHEMES = {s.name: s for s in (
+    Scheme("explicit_euler", explicit_euler,
+           coefficients=lambda h, m, gamma: (1.0 - h * gamma / m, h / m, 0.0, 1.0),
+           drift_first=True, optimizer=None, physical=None,
+           blocks=lambda h, m, gamma: ((1.0, 0.0), (h, 0.0), (0.0, -h / m), (1.0 - h * gamma / m, 0.0)),
+           look_ahead=False, code=constant("EXPLICIT")),
+    Scheme("symplectic_euler", symplectic_euler,
+           coefficients=lambda h, m, gamma: (1.0 - h * gamma / m, h / m, 0.0, 1.0),
+           drift_first=False,
+           optimizer=lambda h, m, gamma: (h * h / m, 1.0 - h * gamma / m),
+           physical=lambda lr, beta, m: (math.sqrt(m * lr), m * (1.0 - beta) / math.sqrt(m * lr)),
+           blocks=lambda h, m, gamma: _heavy_ball_blocks(1.0 - h * gamma / m, h, m),
+           look_ahead=False, code=constant("SYMPLECTIC")),
+    Scheme("conformal_symplectic_euler", conformal_symplectic_euler,
+           coefficients=lambda h, m, gamma: (math.exp(-h * gamma / m), h / m, 0.0, 1.0),
+           drift_first=False,
+           optimizer=lambda h, m, gamma: (h * h / m, math.exp(-h * gamma / m)),
+           physical=lambda lr, beta, m: (math.sqrt(m * lr), -m * math.log(beta) / math.sqrt(m * lr)),
+           blocks=lambda h, m, gamma: _heavy_ball_blocks(math.exp(-h * gamma / m), h, m),
+           look_ahead=False, code=constant("CONFORMAL")),
+    Scheme("nesterov", nesterov,
+           coefficients=lambda h, m, gamma: (1.0 - h * gamma / m, h / m, h * (1.0 - h * gamma / m), 1.0),
+           drift_first=False,
+           optimizer=lambda h, m, gamma: (h * h / m, 1.0 - h * gamma / m),
+           physical=lambda lr, beta, m: (math.sqrt(m * lr), m * (1.0 - beta) / math.sqrt(m * lr)),
+           blocks=lambda h, m, gamma: _nesterov_blocks(1.0 - h * gamma / m, h, m),
+           look_ahead=True, code=constant("NESTEROV")),
+    Scheme("implicit_friction_euler", implicit_friction_euler,
+           coefficients=lambda h, m, gamma: (1.0, h / m, 0.0, 1.0 + h * gamma / m),
+           drift_first=False,
+           optimizer=lambda h, m, gamma: (h * h / (m + gamma * h), m / (m + gamma * h)),
+           physical=lambda lr, beta, m: (math.sqrt(m * lr / beta), m * (1.0 - beta) / (beta * math.sqrt(m * lr / beta))),
+           blocks=lambda h, m, gamma: _heavy_ball_blocks(m / (m + gamma * h), h, m, m / (m + gamma * h)),
+           look_ahead=False, code=constant("IMPLICIT")),
+)}
+
+#: The step function of every integrator, by name.
+METHODS = {name: s.step for name, s in SCHEMES.items()}
 
 def integrate(system, x0, v0=None, *, method, step, n_steps, t0=0.0, tol=None, record_every=1):
     r"""Integrate the damped particle with a fixed-step scheme.
@@ -398,7 +497,7 @@ def integrate(system, x0, v0=None, *, method, step, n_steps, t0=0.0, tol=None, r
     args = _validate(system, x0, v0, method, step, n_steps, t0, tol, record_every)
     x, v, h, n, t0, tol, every = args
     gammas = _friction_sequence(system, t0, h, n)
-    if METHODS[method] is _SCHEMES_IN_KERNELS.get(method) and not isinstance(gammas, _schedules.Chunked):
+    if METHODS[method] is SCHEMES[method].step and not isinstance(gammas, _schedules.Chunked):
         traj = _fast.integrate_compiled(system, method, x, v, h, n, t0, gammas, tol, every)
         if traj is not None:
             return traj
@@ -461,30 +560,17 @@ def _friction_sequence(system, t0, h, n):
 
 
 def _run(system, scheme, method, x, v, h, n, t0, gammas, tol, every):
-    """The NumPy loop (the reference twin of the compiled kernels)."""
+    """The NumPy loop (the reference twin of the compiled kernels): :func:`_recording.step_loop`."""
     grad, m = system.problem.grad, system.mass
-    rec = Recorder(n, every, system.dim, with_v=v is not None)
-    rec.add(0, x, v)
-    status, k = 0, 0
     constant = isinstance(gammas, float)
-    with np.errstate(all="ignore"):
-        for k in range(n):
-            gamma = gammas if constant else gammas[k]
-            x_new, v_new, g = scheme(grad, x, v, h, m, gamma)
-            if not state_ok(x_new, v_new):
-                status = -1
-                break
-            done = tol is not None and small(g, tol) and small(x_new - x, tol)
-            x, v = x_new, v_new
-            if done:
-                status, k = 1, k + 1
-                break
-            rec.maybe_add(k + 1, x, v)
-        else:
-            k = n
-    stop = k + 1 if status == -1 else k
-    last = k if status == -1 else stop
-    rec.close(last, x, v)
-    nfev = stop if status != -1 else k + 1
-    return finish(rec, system.problem.value, t0=t0, step=h, method=method,
-                  status=status, stop_step=stop, nfev=nfev)
+
+    def advance(k, x, v):
+        x_new, v_new, g = scheme(grad, x, v, h, m, gammas if constant else gammas[k])
+        return x_new, v_new, g
+
+    return step_loop(advance, x, v, _same, n, every, v is not None, tol, value=system.problem.value, t0=t0,
+                     step=h, method=method)
+
+
+def _same(v):
+    return v

@@ -9,7 +9,7 @@ and ``tests/test_sweep.py`` check that they agree.
 
 All kernels are module-level ``@njit(cache=True)`` functions without closures:
 the problem enters as a kind code, three float64 arrays and two function slots
-(:class:`~heavyball._kinds.CompiledProblem`, passed as
+(:class:`~heavyball._compiled.CompiledProblem`, passed as
 ``heavyball._compiled.problem_args(cp)``: the slots are None for a built-in and
 the user's compiled ``value``/``grad`` for a user problem) and the scheme or
 optimiser as an integer, so each kernel has one signature for the built-ins and
@@ -65,9 +65,6 @@ from numba.core import cgutils
 from numba.extending import intrinsic, overload
 from numba.np.arrayobj import make_array, populate_array
 
-from . import _kinds
-from .trajectory import DIVERGENCE_BOUND
-
 __all__ = [
     "SCHEMES",
     "OPTIMIZERS",
@@ -96,11 +93,14 @@ SWEEP_GD, SWEEP_HEAVY_BALL, SWEEP_NESTEROV = 0, 1, 2
 SWEEP_METHODS = {"gd": SWEEP_GD, "heavy_ball": SWEEP_HEAVY_BALL, "nesterov": SWEEP_NESTEROV}
 
 # Numba's cache watches only this file and freezes globals into the compiled
-# code: a change to a problem formula, a kind code or the divergence bound made
-# elsewhere would leave stale kernels on disk. So the problem functions live in
-# this file, and the constants it compiles in are restated here and checked
-# against their sources at import (a mismatch forces an edit of this file,
-# which recompiles the kernels).
+# code: a constant defined elsewhere and imported could change without the
+# cached kernels noticing. So this file imports nothing from heavyball and is
+# the one home of every constant its kernels compile in: the kind codes below,
+# the divergence bound and the sweep's flush and distance floor. Modules that
+# need them without loading Numba (trajectory.DIVERGENCE_BOUND, the kind codes
+# of heavyball/_compiled.py, the sweeps' NumPy engine) read these literal
+# assignments from this file's source (heavyball/_kernel_constants.py), so keep
+# them plain ``NAME = literal`` lines.
 DENSE_QUADRATIC = 1
 DIAGONAL_QUADRATIC = 2
 ROSENBROCK = 3
@@ -109,21 +109,8 @@ SADDLE = 5
 PLATEAU = 6
 LESSARD = 7
 USER_FUNCTIONS = 8  # no formula here: heavyball/_compiled.py links the user's functions in
+#: Divergence bound (``heavyball.trajectory.DIVERGENCE_BOUND`` is read from here).
 BOUND = 1e50
-
-
-def _check_constants():
-    names = ("DENSE_QUADRATIC", "DIAGONAL_QUADRATIC", "ROSENBROCK", "DOUBLE_WELL", "SADDLE", "PLATEAU",
-             "LESSARD", "USER_FUNCTIONS")
-    stale = [n for n in names if getattr(_kinds, n) != globals()[n]]
-    if BOUND != DIVERGENCE_BOUND:
-        stale.append("BOUND (trajectory.DIVERGENCE_BOUND)")
-    if stale:
-        raise ImportError(f"heavyball.kernels restates constants that changed elsewhere: {', '.join(stale)}; "
-                          "update them in kernels.py (which also recompiles the cached kernels)")
-
-
-_check_constants()
 #: Every ``FLUSH_EVERY`` steps the sweep sets coordinates of ``x`` and of the
 #: momentum buffer smaller than ``FLUSH_BELOW`` (the smallest normal float64)
 #: to zero; see :func:`sweep_kernel`.
@@ -138,7 +125,7 @@ DISTANCE_FLOOR = 1e-150
 # --------------------------------------------------------------------------
 #
 # The door: every kernel takes a problem as ``kind, s, v1, v2, fv, fg`` (see
-# heavyball/_kinds.py and heavyball/_compiled.py.problem_args): a kind code, three
+# heavyball/_compiled.py: CompiledProblem, problem_args): a kind code, three
 # parameter arrays, and for a user problem (kind USER_FUNCTIONS) its compiled
 # ``value(x)`` and ``grad(x, out)`` as first-class functions (None for a built-in:
 # those kernels, compiled for None, contain no call). One signature per kernel for
@@ -163,7 +150,7 @@ DISTANCE_FLOOR = 1e-150
 # sums pairwise, these loops sequentially).
 #
 # Adding a built-in problem: its class in problems.py (NumPy formulas and
-# ``compiled()``), a kind code in _kinds.py (restated below), and one branch in
+# ``compiled()``), a kind code above (named in _compiled.KINDS), and one branch in
 # ``value_point`` and in ``grad_point``; a loop in ``grad_block`` only if its sweeps
 # must be as fast as possible (without one it takes the derived loop there).
 
@@ -244,7 +231,14 @@ def stack_array(typingctx, n):
 HOT = {"cache": CACHE, "error_model": "numpy", "_nrt": False}
 #: ``HOT`` and inlined into the caller at the Numba IR level: a call with array
 #: arguments costs ~10 ns (each array is passed as seven scalars), more than a
-#: whole 2-D step. Every inlined function has one call site per kernel.
+#: whole 2-D step. Each call site of an inlined function is a copy of it in the
+#: compiled code (compile time, not run time). The problem formulas
+#: (``value_point``, ``grad_point``, ``grad_2d``, ``grad_block``) have one call
+#: site per loop (see ``_steps_2d``). A few helpers have more, on purpose:
+#: ``_sweep_step`` and ``_sweep_step_2d`` call ``_sweep_cell`` and ``_column_2d``
+#: once per method (three loops, each specialised on its method),
+#: ``_column_2d`` calls ``_sgd`` once per coordinate, and the integrator loops
+#: call ``_coefficients`` before the steps and inside them for a varying friction.
 INLINE = dict(HOT, inline="always")
 
 
@@ -513,7 +507,9 @@ def _coefficients(scheme, h, m, gamma):
 
     Kick-drift schemes: ``v' = (a v - c g(x + e v)) / div``, ``x' = x + h v'``
     (``div`` only for implicit friction); explicit Euler uses ``a, c``; the
-    gradient flow ``x' = x - r g``.
+    gradient flow ``x' = x - r g``. The compiled twin of the ``coefficients``
+    of each scheme's record (``heavyball.integrators.SCHEMES``), which compiled
+    code cannot call; ``tests/test_integrators.py`` checks them bit for bit.
     """
     a, c, e, div, r = 1.0, 0.0, 0.0, 1.0, 0.0
     if m == 0.0:
@@ -808,7 +804,7 @@ def integrate_kernel(scheme, kind, s, v1, v2, fv, fg, x, v, g, y, h, m, gammas, 
     scheme : int
         Code from :data:`SCHEMES`; with ``m = 0``, explicit Euler of the gradient flow.
     kind : int
-        Problem kind code of the :class:`~heavyball._kinds.CompiledProblem`.
+        Problem kind code of the :class:`~heavyball._compiled.CompiledProblem`.
     s, v1, v2 : ndarray
         Its scalars and two vectors (``cp.scalars``, ``cp.vec1``, ``cp.vec2``).
     fv, fg : None or first-class function
@@ -971,7 +967,7 @@ def optimize_kernel(code, kind, s, v1, v2, fv, fg, x, buf, state, flags, hyper, 
     code : int
         Code from :data:`OPTIMIZERS`.
     kind : int
-        Problem kind code of the :class:`~heavyball._kinds.CompiledProblem`.
+        Problem kind code of the :class:`~heavyball._compiled.CompiledProblem`.
     s, v1, v2 : ndarray
         Its scalars and two vectors (``cp.scalars``, ``cp.vec1``, ``cp.vec2``).
     fv, fg : None or first-class function
@@ -1335,7 +1331,7 @@ def sweep_kernel(method, kind, s, v1, v2, fv, fg, x0, xstar, use_grad, scale, th
         Code from :data:`SWEEP_METHODS` (``torch.optim.SGD`` semantics; for
         Nesterov the iterate is PyTorch's parameter, the look-ahead point).
     kind : int
-        Problem kind code of the :class:`~heavyball._kinds.CompiledProblem`.
+        Problem kind code of the :class:`~heavyball._compiled.CompiledProblem`.
     s, v1, v2 : ndarray
         Its scalars and two vectors (``cp.scalars``, ``cp.vec1``, ``cp.vec2``).
     fv, fg : None or first-class function

@@ -26,11 +26,10 @@ KerasSGD(learning_rate=0.010000000000000002, momentum=0.9, nesterov=False, weigh
 
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 from . import _validation as _v
-from .integrators import METHODS
+from .integrators import METHODS, SCHEMES
 from .optimizers import GD, SGD, Adam, EMAMomentum, KerasSGD
 
 __all__ = ["PhysicalParams", "to_optimizer", "to_physical", "initial_velocity", "physical_run"]
@@ -140,14 +139,14 @@ def to_optimizer(mass, friction, step, method="symplectic_euler", *, framework="
     _v.choice("framework", framework, _FRAMEWORKS)
     if m == 0.0:
         return _gradient_flow_optimizer(gamma, h, method, framework)
-    if method == "explicit_euler":
+    if SCHEMES[method].optimizer is None:
         raise ValueError(
             "explicit Euler with mass > 0 is no momentum optimiser of these frameworks: it is the "
             "delayed-gradient recurrence x[k+2] = x[k+1] + beta (x[k+1] - x[k]) - lr grad L(x[k]) "
             f"with lr = h^2/m = {h * h / m!r}, beta = 1 - h gamma/m = {1 - h * gamma / m!r}"
         )
     lr, beta = _heavy_ball_parameters(m, gamma, h, method)
-    return _build(lr, beta, method == "nesterov", framework)
+    return _build(lr, beta, SCHEMES[method].look_ahead, framework)
 
 
 def _gradient_flow_optimizer(gamma, h, method, framework):
@@ -161,11 +160,7 @@ def _gradient_flow_optimizer(gamma, h, method, framework):
 
 
 def _heavy_ball_parameters(m, gamma, h, method):
-    if method == "conformal_symplectic_euler":
-        return h * h / m, math.exp(-h * gamma / m)
-    if method == "implicit_friction_euler":
-        return h * h / (m + gamma * h), m / (m + gamma * h)
-    beta = 1.0 - h * gamma / m
+    lr, beta = SCHEMES[method].optimizer(h, m, gamma)
     if -1e-12 < beta < 0.0:  # h gamma = m up to rounding: zero momentum
         beta = 0.0
     if beta < 0.0:
@@ -173,7 +168,7 @@ def _heavy_ball_parameters(m, gamma, h, method):
             f"h * friction / mass = {h * gamma / m!r} > 1 gives momentum {beta!r} < 0, which "
             "the optimisers reject; reduce `step` below mass / friction"
         )
-    return h * h / m, beta
+    return lr, beta
 
 
 def _build(lr, beta, nesterov, framework):
@@ -244,26 +239,20 @@ def to_physical(optimizer, *, mass=1.0, method=None):
         return PhysicalParams(0.0, 1.0, lr, "explicit_euler", 0.0)
     if method in ("conformal_symplectic_euler", "implicit_friction_euler") and beta == 0.0:
         raise ValueError(f"momentum 0 would need infinite friction in {method!r}; use 'symplectic_euler'")
-    if method == "implicit_friction_euler":
-        h = math.sqrt(m * lr / beta)
-        gamma = m * (1.0 - beta) / (beta * h)
-    else:
-        h = math.sqrt(m * lr)
-        gamma = -m * math.log(beta) / h if method == "conformal_symplectic_euler" else m * (1.0 - beta) / h
+    h, gamma = SCHEMES[method].physical(lr, beta, m)
     v0_scale = -damp_lr / (h * beta) if damp_lr else 0.0
     return PhysicalParams(m, gamma, h, method, v0_scale)
 
 
 def _check_target(method, nesterov):
-    _v.choice("method", method, ["symplectic_euler", "conformal_symplectic_euler",
-                                 "implicit_friction_euler", "nesterov"])
-    if nesterov != (method == "nesterov"):
+    _v.choice("method", method, [name for name, s in SCHEMES.items() if s.optimizer is not None])
+    if nesterov != SCHEMES[method].look_ahead:
         kind = "a Nesterov" if nesterov else "a heavy-ball"
         raise ValueError(f"{kind} optimiser cannot be mapped to method {method!r}")
 
 
 def _optimizer_parameters(opt):
-    """``(lr_eff, beta, nesterov, lr * dampening)`` of a supported optimiser."""
+    """``(lr_eff, beta, nesterov, lr * dampening)`` of a supported optimiser (its ``_heavy_ball`` form)."""
     if isinstance(opt, Adam):
         raise ValueError("Adam rescales each coordinate by a running gradient norm; it is no "
                          "constant-coefficient damped particle and has no physical map")
@@ -272,31 +261,18 @@ def _optimizer_parameters(opt):
                          "map the optimiser without it and add the term to the problem")
     if getattr(opt, "maximize", False):
         raise ValueError("`maximize` flips the potential; map the optimiser on -L instead")
-    if isinstance(opt, GD):
-        lr, beta, nesterov, damp_lr = opt.lr, 0.0, False, 0.0
-    elif isinstance(opt, SGD):
-        lr, beta, nesterov, damp_lr = _sgd_parameters(opt)
-    elif isinstance(opt, KerasSGD):
-        lr, beta, nesterov, damp_lr = opt.learning_rate, opt.momentum, opt.nesterov, 0.0
-    elif isinstance(opt, EMAMomentum):
-        lr, beta, nesterov, damp_lr = opt.lr * (1.0 - opt.beta), opt.beta, False, 0.0
-    else:
+    form = getattr(opt, "_heavy_ball", None)
+    if form is None:
         raise ValueError(f"`optimizer` must be GD, SGD, KerasSGD or EMAMomentum, got {type(opt).__name__}")
+    lr, beta, nesterov, damp_lr = form()
+    if beta > 1.0:
+        raise ValueError(f"`momentum` must be in [0, 1] for a physical map (1 is zero friction), got {beta!r}")
+    d = getattr(opt, "dampening", 0.0)
+    if beta != 0.0 and d >= 1.0:
+        raise ValueError(f"`dampening` must be < 1 for a physical map (1 - d scales the force), got {d!r}")
     if not lr > 0.0:
         raise ValueError(f"the effective learning rate must be > 0 (lr = h^2/m), got {lr!r}")
     return lr, beta, nesterov and beta > 0, damp_lr
-
-
-def _sgd_parameters(opt):
-    beta = opt.momentum
-    if beta > 1.0:
-        raise ValueError(f"`momentum` must be in [0, 1] for a physical map (1 is zero friction), got {beta!r}")
-    if beta == 0.0:  # PyTorch keeps no buffer: dampening is ignored
-        return opt.lr, 0.0, False, 0.0
-    d = opt.dampening
-    if d >= 1.0:
-        raise ValueError(f"`dampening` must be < 1 for a physical map (1 - d scales the force), got {d!r}")
-    return opt.lr * (1.0 - d), beta, opt.nesterov, opt.lr * d
 
 
 def initial_velocity(optimizer, grad0, *, mass=1.0, method=None):
@@ -441,5 +417,5 @@ def physical_run(run, optimizer, *, mass=1.0, method=None, problem=None):
             raise ValueError("`problem` is needed for SGD with dampening: the start velocity is "
                              "v0_scale * grad L(x0) (see initial_velocity)")
         v[0] = params.v0_scale * np.asarray(problem.grad(run.x[0]), dtype=float)
-    x = run.x - (h * beta) * v if params.method == "nesterov" else run.x.copy()
+    x = run.x - (h * beta) * v if SCHEMES[params.method].look_ahead else run.x.copy()
     return dataclasses.replace(run, t=run.t * h, x=x, v=v, method=params.method, step=h)

@@ -27,8 +27,9 @@ import numpy as np
 
 from . import _fast
 from . import _validation as _v
+from . import problems as _problems
 from . import schedules as _schedules
-from ._recording import Recorder, check_records, finish, small, state_ok
+from ._recording import check_records, step_loop
 
 __all__ = ["GD", "SGD", "KerasSGD", "EMAMomentum", "Adam", "optimize"]
 
@@ -197,6 +198,21 @@ class GD:
         True
         """
         return None
+
+    def _kernel_form(self):
+        """``(kernel, lr, momentum, weight_decay, dampening)``: this optimiser as the compiled kernel runs it."""
+        return "GD", self.lr, 0.0, 0.0, 0.0
+
+    def _heavy_ball(self):
+        """``(lr, beta, nesterov, lr_damp)``: this optimiser as heavy ball ``b' = beta b + g``, ``x' = x - lr b'``.
+
+        ``lr`` is the effective learning rate (``lr (1 - dampening)`` for
+        PyTorch, ``lr (1 - beta)`` for the EMA form), ``nesterov`` the
+        look-ahead form and ``lr_damp`` PyTorch's ``lr * dampening`` (its
+        undamped first step). Read by :mod:`heavyball.maps` and
+        :func:`heavyball.diagnostics.effective_learning_rate`.
+        """
+        return self.lr, 0.0, False, 0.0
 
 
 @dataclass(frozen=True)
@@ -384,6 +400,24 @@ class SGD:
         """
         return state.momentum_buffer
 
+    def _kernel_form(self):
+        """``(kernel, lr, momentum, weight_decay, dampening)``: this optimiser as the compiled kernel runs it."""
+        return "SGD", self.lr, self.momentum, self.weight_decay, self.dampening
+
+    def _heavy_ball(self):
+        """``(lr, beta, nesterov, lr_damp)``: this optimiser as heavy ball ``b' = beta b + g``, ``x' = x - lr b'``.
+
+        ``lr`` is the effective learning rate (``lr (1 - dampening)`` for
+        PyTorch, ``lr (1 - beta)`` for the EMA form), ``nesterov`` the
+        look-ahead form and ``lr_damp`` PyTorch's ``lr * dampening`` (its
+        undamped first step). Read by :mod:`heavyball.maps` and
+        :func:`heavyball.diagnostics.effective_learning_rate`.
+        """
+        if self.momentum == 0.0:  # PyTorch keeps no buffer: dampening is ignored
+            return self.lr, 0.0, False, 0.0
+        d = self.dampening
+        return self.lr * (1.0 - d), self.momentum, self.nesterov, self.lr * d
+
 
 @dataclass(frozen=True)
 class KerasSGD:
@@ -557,6 +591,21 @@ class KerasSGD:
         """
         return state.velocity
 
+    def _kernel_form(self):
+        """``(kernel, lr, momentum, weight_decay, dampening)``: this optimiser as the compiled kernel runs it."""
+        return "KerasSGD", self.learning_rate, self.momentum, self.weight_decay, 0.0
+
+    def _heavy_ball(self):
+        """``(lr, beta, nesterov, lr_damp)``: this optimiser as heavy ball ``b' = beta b + g``, ``x' = x - lr b'``.
+
+        ``lr`` is the effective learning rate (``lr (1 - dampening)`` for
+        PyTorch, ``lr (1 - beta)`` for the EMA form), ``nesterov`` the
+        look-ahead form and ``lr_damp`` PyTorch's ``lr * dampening`` (its
+        undamped first step). Read by :mod:`heavyball.maps` and
+        :func:`heavyball.diagnostics.effective_learning_rate`.
+        """
+        return self.learning_rate, self.momentum, self.nesterov, 0.0
+
 
 @dataclass(frozen=True)
 class EMAMomentum:
@@ -689,6 +738,21 @@ class EMAMomentum:
         array([0.])
         """
         return state.velocity
+
+    def _kernel_form(self):
+        """``(kernel, lr, momentum, weight_decay, dampening)``: this optimiser as the compiled kernel runs it."""
+        return "EMAMomentum", self.lr, self.beta, 0.0, 0.0
+
+    def _heavy_ball(self):
+        """``(lr, beta, nesterov, lr_damp)``: this optimiser as heavy ball ``b' = beta b + g``, ``x' = x - lr b'``.
+
+        ``lr`` is the effective learning rate (``lr (1 - dampening)`` for
+        PyTorch, ``lr (1 - beta)`` for the EMA form), ``nesterov`` the
+        look-ahead form and ``lr_damp`` PyTorch's ``lr * dampening`` (its
+        undamped first step). Read by :mod:`heavyball.maps` and
+        :func:`heavyball.diagnostics.effective_learning_rate`.
+        """
+        return self.lr * (1.0 - self.beta), self.beta, False, 0.0
 
 
 @dataclass(frozen=True)
@@ -992,7 +1056,7 @@ def optimize(problem, optimizer, x0, *, n_steps, lr_schedule=None, momentum_sche
     if not isinstance(optimizer, _OPTIMIZERS):
         names = ", ".join(c.__name__ for c in _OPTIMIZERS)
         raise _v.InputTypeError(f"`optimizer` must be one of {names}; got {_v.describe(optimizer)}")
-    problem = _v.problem("problem", problem)
+    problem = _problems.check_problem("problem", problem)
     dim = problem.dim
     x = _v.vector("x0", x0, dim)
     n = _v.integer("n_steps", n_steps, low=0)
@@ -1077,35 +1141,18 @@ class _NoiseStream:
 
 
 def _run(problem, opt, x, n, lrs, moms, restart, noise, tol, every, grad):
-    """The NumPy loop (reference twin of the compiled optimiser kernels)."""
-    state = opt.init(x)
-    rec = Recorder(n, every, problem.dim, with_v=opt.has_velocity)
-    rec.add(0, x, opt.velocity(state))
-    status, k = 0, 0
-    with np.errstate(all="ignore"):
-        for k in range(n):
-            if restart is not None and k > 0 and k % restart == 0:
-                state = opt.init(x)
-            g = grad(x, k)
-            z = noise.next()
-            g_used = g if z is None else g + z
-            lr = None if lrs is None else float(lrs[k])
-            mom = None if moms is None else float(moms[k])
-            x_new, state_new = opt.step(x, g_used, state, lr=lr, momentum=mom)
-            v_new = opt.velocity(state_new)
-            if not state_ok(x_new, v_new):
-                status = -1
-                break
-            done = tol is not None and small(g, tol) and small(x_new - x, tol)
-            x, state = x_new, state_new
-            if done:
-                status, k = 1, k + 1
-                break
-            rec.maybe_add(k + 1, x, v_new)
-        else:
-            k = n
-    stop = k + 1 if status == -1 else k
-    rec.close(k if status == -1 else stop, x, opt.velocity(state))
-    nfev = k + 1 if status == -1 else stop
-    return finish(rec, problem.value, t0=0.0, step=1.0, method=opt.name,
-                  status=status, stop_step=stop, nfev=nfev)
+    """The NumPy loop (reference twin of the compiled optimiser kernels): :func:`_recording.step_loop`."""
+
+    def start(k, x, state):
+        return opt.init(x) if restart is not None and k > 0 and k % restart == 0 else state
+
+    def advance(k, x, state):
+        g = grad(x, k)
+        z = noise.next()
+        lr = None if lrs is None else float(lrs[k])
+        mom = None if moms is None else float(moms[k])
+        x_new, state_new = opt.step(x, g if z is None else g + z, state, lr=lr, momentum=mom)
+        return x_new, state_new, g
+
+    return step_loop(advance, x, opt.init(x), opt.velocity, n, every, opt.has_velocity, tol, start=start,
+                     value=problem.value, t0=0.0, step=1.0, method=opt.name)

@@ -30,6 +30,7 @@ import numpy as np
 
 from . import _plotstyle as _s
 from . import _validation as _v
+from ._methods import SGD_METHODS
 from .integrators import METHODS
 from .system import DampedParticle
 
@@ -612,7 +613,7 @@ def _error(tr, quantity, problem, lstar, minimizer):
 
 
 # ----------------------------------------------------------------------- rate heat-map
-_RATE_METHODS = ("gd", "heavy_ball", "nesterov")
+_RATE_METHODS = SGD_METHODS
 
 
 def rate_heatmap(result=None, *, eigenvalues=None, lrs=None, momenta=None, method=None, vmin=None, vmax=None,

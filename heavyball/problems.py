@@ -27,9 +27,10 @@ import math
 
 import numpy as np
 
-from . import _compiled, _kinds
+from . import _compiled
 from . import _user_functions
 from . import _validation as _v
+from ._problem import Problem
 
 __all__ = [
     "Problem",
@@ -44,172 +45,6 @@ __all__ = [
     "get",
     "names",
 ]
-
-
-class Problem:
-    """Base class of the built-in problems: validation of points and a readable ``repr``.
-
-    Notes
-    -----
-    A subclass sets ``name``, ``dim``, ``minimizer`` and ``min_value`` and
-    implements ``_value``, ``_grad`` and ``_hessian`` on float64 arrays of shape
-    ``(..., dim)``. The public :meth:`value`, :meth:`grad` and :meth:`hessian`
-    convert ``x`` to such an array (a scalar is accepted when ``dim = 1``) and
-    refuse any other shape with a ``ValueError`` before calling them, so the
-    formulas never see bad input. :meth:`compiled` returns None: a subclass has
-    no Numba form unless it provides one.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from heavyball.problems import Problem
-    >>> class Bowl(Problem):
-    ...     name, dim, minimizer, min_value = "bowl", 2, np.zeros(2), 0.0
-    ...     def _value(self, x):
-    ...         return 0.5 * np.sum(x * x, axis=-1)
-    ...     def _grad(self, x):
-    ...         return x.copy()
-    ...     def _hessian(self, x):
-    ...         return np.broadcast_to(np.eye(2), x.shape + (2,)).copy()
-    >>> Bowl().value([[1.0, 2.0], [0.0, 0.0]])
-    array([2.5, 0. ])
-    >>> Bowl().compiled() is None
-    True
-    """
-
-    name = "problem"
-    dim = 0
-    minimizer = None
-    min_value = None
-
-    def value(self, x):
-        """Loss ``L(x)`` at one point or at a batch of points.
-
-        Parameters
-        ----------
-        x : array_like, shape (dim,) or (..., dim)
-            The point(s); the leading axes are broadcast over (a contour grid is
-            one call).
-
-        Returns
-        -------
-        ndarray, shape (...)
-            ``L(x)`` for each point: a 0-d array (a NumPy scalar) for one point.
-
-        Raises
-        ------
-        ValueError
-            If the last axis of ``x`` does not have length ``dim``.
-
-        Notes
-        -----
-        The formula is the problem's own (see its class); ``x`` is converted to a
-        float64 array first. A :class:`TorchProblem` returns a Python float for one
-        point.
-
-        Examples
-        --------
-        >>> import heavyball as hb
-        >>> r = hb.Rosenbrock()
-        >>> float(r.value([0.0, 0.0])), r.value([[1.0, 1.0], [0.0, 1.0]])
-        (1.0, array([  0., 101.]))
-        """
-        return self._value(_v.points("x", x, self.dim))
-
-    def grad(self, x):
-        """Gradient ``grad L(x)`` at one point or at a batch of points.
-
-        Parameters
-        ----------
-        x : array_like, shape (dim,) or (..., dim)
-            The point(s); the leading axes are broadcast over.
-
-        Returns
-        -------
-        ndarray, same shape as ``x``
-            The analytic gradient at each point.
-
-        Raises
-        ------
-        ValueError
-            If the last axis of ``x`` does not have length ``dim``.
-
-        Notes
-        -----
-        Analytic for every built-in problem (the formula is in its class
-        docstring); the tests compare each one with finite differences of
-        :meth:`value`.
-
-        Examples
-        --------
-        >>> import heavyball as hb
-        >>> hb.Rosenbrock().grad([0.0, 0.0])  # (-2 (a - x) - 4 b x (y - x^2), 2 b (y - x^2))
-        array([-2.,  0.])
-        """
-        return self._grad(_v.points("x", x, self.dim))
-
-    def hessian(self, x):
-        """Hessian ``Hess L(x)`` at one point or at a batch of points.
-
-        Parameters
-        ----------
-        x : array_like, shape (dim,) or (..., dim)
-            The point(s); the leading axes are broadcast over.
-
-        Returns
-        -------
-        ndarray, shape (..., dim, dim)
-            The analytic Hessian at each point (a fresh array).
-
-        Raises
-        ------
-        ValueError
-            If the last axis of ``x`` does not have length ``dim``.
-        NotImplementedError
-            For a :class:`CustomProblem` given no ``hessian``.
-
-        Notes
-        -----
-        Used by the spectral analysis (the local curvatures ``lambda``) and by the
-        Hessian-driven damping of :class:`~heavyball.DampedParticle`.
-
-        Examples
-        --------
-        >>> import heavyball as hb
-        >>> hb.Rosenbrock().hessian([1.0, 1.0])
-        array([[ 802., -400.],
-               [-400.,  200.]])
-        """
-        return self._hessian(_v.points("x", x, self.dim))
-
-    def _params(self):
-        return {}
-
-    def compiled(self):
-        """The problem as the Numba kernels see it, or None if they cannot run it.
-
-        Returns
-        -------
-        CompiledProblem or None
-            A kind code and float64 parameter arrays (see
-            :mod:`heavyball._kinds`) for which compiled ``value`` and ``grad``
-            exist. None for user-defined problems (and subclasses, which may
-            change a formula): those run on the pure-Python path.
-
-        Examples
-        --------
-        >>> import heavyball as hb
-        >>> cp = hb.Rosenbrock().compiled()
-        >>> cp.scalars, cp.value([1.0, 1.0]), cp.grad([0.0, 0.0])
-        (array([  1., 100.]), 0.0, array([-2.,  0.]))
-        >>> hb.CustomProblem(1, lambda x: x[0] ** 2, lambda x: 2 * x).compiled() is None
-        True
-        """
-        return None
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self._params().items())
-        return f"{type(self).__name__}({args})"
 
 
 def _finite(what, params, compute):
@@ -511,10 +346,10 @@ class Quadratic(Problem):
 
     def _compiled_form(self):
         has_b = bool(np.any(self.b != 0.0))
-        b = self.b if has_b else _kinds.EMPTY
+        b = self.b if has_b else _compiled.EMPTY
         if self._diag is not None:
-            return _kinds.make(_kinds.DIAGONAL_QUADRATIC, self.dim, [self.c, float(has_b)], self._diag, b)
-        return _kinds.make(_kinds.DENSE_QUADRATIC, self.dim, [self.c, float(has_b)], self.H.reshape(-1), b)
+            return _compiled.make(_compiled.DIAGONAL_QUADRATIC, self.dim, [self.c, float(has_b)], self._diag, b)
+        return _compiled.make(_compiled.DENSE_QUADRATIC, self.dim, [self.c, float(has_b)], self.H.reshape(-1), b)
 
     def _params(self):
         if self._diag is not None:
@@ -611,7 +446,7 @@ class Rosenbrock(Problem):
         """
         if type(self) is not Rosenbrock:
             return None
-        return _kinds.make(_kinds.ROSENBROCK, 2, [self.a, self.b])
+        return _compiled.make(_compiled.ROSENBROCK, 2, [self.a, self.b])
 
     def _params(self):
         return {"a": self.a, "b": self.b}
@@ -727,7 +562,7 @@ class DoubleWell(Problem):
         """
         if type(self) is not DoubleWell:
             return None
-        return _kinds.make(_kinds.DOUBLE_WELL, 2, [self.barrier, self.tilt, self.stiffness])
+        return _compiled.make(_compiled.DOUBLE_WELL, 2, [self.barrier, self.tilt, self.stiffness])
 
     def _params(self):
         return {"barrier": self.barrier, "tilt": self.tilt, "stiffness": self.stiffness}
@@ -828,7 +663,7 @@ class Saddle(Problem):
         """
         if type(self) is not Saddle:
             return None
-        return _kinds.make(_kinds.SADDLE, 2, [self.a, self.b, self.c])
+        return _compiled.make(_compiled.SADDLE, 2, [self.a, self.b, self.c])
 
     def _params(self):
         return {"a": self.a, "b": self.b, "c": self.c}
@@ -916,7 +751,7 @@ class Plateau(Problem):
         if type(self) is not Plateau:
             return None
         w2 = self.width**2
-        return _kinds.make(_kinds.PLATEAU, self.dim, [w2, self.depth, self.depth / w2])
+        return _compiled.make(_compiled.PLATEAU, self.dim, [w2, self.depth, self.depth / w2])
 
     def _params(self):
         return {"width": self.width, "depth": self.depth, "dim": self.dim}
@@ -999,7 +834,7 @@ class LessardCounterexample(Problem):
         """
         if type(self) is not LessardCounterexample:
             return None
-        return _kinds.make(_kinds.LESSARD, 1)
+        return _compiled.make(_compiled.LESSARD, 1)
 
 class CustomProblem(Problem):
     r"""A landscape given by your own functions (a pure-Python path).
@@ -1216,6 +1051,26 @@ def get(name, **params):
         return _REGISTRY[name](**params)
     except TypeError as exc:
         raise ValueError(f"bad parameters for problem {name!r}: {exc}") from None
+
+
+def check_problem(name, value):
+    """A problem object, or the name of a registered problem built with its defaults.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name (the registered names are listed).
+    InputTypeError
+        For anything without ``dim``, ``value`` and ``grad``.
+    """
+    if isinstance(value, str):
+        return get(_v.choice(name, value, names()))
+    missing = [attr for attr in ("dim", "value", "grad") if not hasattr(value, attr)]
+    if missing:
+        raise _v.InputTypeError(f"`{name}` must be a problem (with `dim`, `value` and `grad`) or the name of a "
+                                f"registered one ({', '.join(names())}); got {_v.describe(value)}, "
+                                f"which has no `{missing[0]}`")
+    return value
 
 
 from ._torch_problem import TorchProblem  # noqa: E402  (imports torch only when one is made)

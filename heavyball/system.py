@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _validation as _v
+from . import problems as _problems
 
 __all__ = ["DampedParticle"]
 
@@ -96,7 +97,7 @@ class DampedParticle:
     """
 
     def __init__(self, problem, mass=1.0, friction=1.0, *, hessian_damping=0.0, gradient_scale=1.0):
-        self.problem = problem = _v.problem("problem", problem)
+        self.problem = problem = _problems.check_problem("problem", problem)
         self.mass = _v.real("mass", mass, low=0.0)
         if callable(friction):
             self.friction = friction

@@ -6,11 +6,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._kernel_constants import constant
+
 __all__ = ["Trajectory", "MESSAGES", "DIVERGENCE_BOUND"]
 
 #: A state with a coordinate (of ``x`` or ``v``) larger than this in absolute
-#: value counts as diverged, as does any non-finite state or loss.
-DIVERGENCE_BOUND = 1e50
+#: value counts as diverged, as does any non-finite state or loss. Defined in
+#: ``kernels.py``, which compiles it in (``BOUND``; see :mod:`heavyball._kernel_constants`).
+DIVERGENCE_BOUND = constant("BOUND")
 
 MESSAGES = {
     0: "all steps done",

@@ -35,7 +35,7 @@ import numpy as np  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 import heavyball as hb  # noqa: E402
-from heavyball.worst_case import SolverAccuracyWarning, worst_quadratic  # noqa: E402
+from heavyball.pep import SolverAccuracyWarning, worst_quadratic  # noqa: E402
 
 MU, L = 1.0, 25.0
 KAPPA = L / MU

@@ -60,5 +60,5 @@ def test_every_cached_function_follows_the_fallback_flag():
 
     import heavyball
 
-    for path in Path(heavyball.__file__).parent.glob("*.py"):
+    for path in Path(heavyball.__file__).parent.rglob("*.py"):
         assert not re.search(r"^\s*@(numba\.)?njit\([^)]*cache\s*=\s*True", path.read_text(), re.M), path.name

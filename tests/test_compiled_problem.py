@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 import heavyball as hb
-from heavyball import _compiled, _fast, _kinds
+from heavyball import _compiled, _fast
+from heavyball import _compiled as _kinds
 from tests.test_kernels import _numpy_integrate, _numpy_optimize, assert_same
 
 

@@ -15,7 +15,7 @@ from .test_compiled_problem import well_grad, well_value
 from .test_sweep import EXACT_CASES, ROUNDED_CASES, _grid
 
 distributed = pytest.importorskip("distributed")
-from heavyball import _distributed  # noqa: E402 (imports distributed lazily)
+from heavyball.sweeps import _dask as _distributed  # noqa: E402 (imports distributed lazily)
 
 FIELDS = ("final_loss", "steps_to_tol", "rate", "diverged")
 CASES = {**EXACT_CASES, **ROUNDED_CASES}

@@ -135,7 +135,7 @@ ENTRY_POINTS = {
     "regime": (spectral.regime, dict(eigenvalue=1.0, lr=0.1, momentum=0.5, codes=False)),
     "regime_boundaries": (spectral.regime_boundaries, dict(num=11)),
     "convergence_region": (spectral.convergence_region, dict(lr_lambda=1.0, momentum=0.5)),
-    "worst_quadratic": (importlib.import_module("heavyball.worst_case").worst_quadratic, dict(method="heavy_ball", lr=0.1, momentum=0.5, mu=1.0, L=10.0,
+    "worst_quadratic": (importlib.import_module("heavyball.pep").worst_quadratic, dict(method="heavy_ball", lr=0.1, momentum=0.5, mu=1.0, L=10.0,
                                                  n_steps=3)),
     "nesterov_momentum": (hb.odes.nesterov_momentum, dict(k=3, r=3.0)),
     "accelerated_momentum": (hb.odes.accelerated_momentum, dict(mu=1.0, lr=0.1)),

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from heavyball import _commands, cli
+from heavyball import cli
+from heavyball.cli import _commands
 
 ROOT = Path(__file__).resolve().parents[1]
 SW = ["sweep", "--lrs", "0.1:0.2:2", "--n-steps", "5"]
@@ -241,7 +242,7 @@ def test_an_unreachable_scheduler_fails_fast_in_one_line(place, capsys, monkeypa
 
 
 def test_failures_while_writing_and_bugs_are_one_line_too(place, capsys, monkeypatch):
-    from heavyball import _persist
+    from heavyball.sweeps import _persist
 
     def disk_full(path, write):
         raise OSError(28, "No space left on device", str(path))
@@ -272,7 +273,7 @@ def test_failures_while_writing_and_bugs_are_one_line_too(place, capsys, monkeyp
 def test_a_bad_plot_path_costs_no_sweep(place, capsys, monkeypatch):
     import importlib
 
-    sweep_module = importlib.import_module("heavyball.sweep")
+    sweep_module = importlib.import_module("heavyball.sweeps._sweep")
     monkeypatch.setattr(sweep_module, "sweep", lambda *a, **k: pytest.fail("the sweep ran"))
     code, _, err = _run(SW + ["--plot", "{}/x.png".format(place / "a_file")], capsys)
     assert code == 2 and "--plot" in err and not (place / "sweep.npz").exists()

@@ -156,3 +156,47 @@ def test_mass_zero_accepts_only_explicit_euler():
         hb.integrate(system, [1.0, 1.0], method="symplectic_euler", step=0.1, n_steps=3)
     with pytest.raises(ValueError, match="v0"):
         hb.integrate(system, [1.0, 1.0], [1.0, 0.0], method="explicit_euler", step=0.1, n_steps=3)
+
+
+# --- the scheme records (issue 16): every fact of a scheme in one place, checked against each other ---
+
+RECORD_CASES = [(0.1, 1.0, 0.5), (0.37, 2.5, 3.0), (1e-3, 0.2, 0.0), (0.05, 1.0, 19.0)]
+
+
+@pytest.mark.parametrize("name", MOMENTUM_METHODS)
+def test_the_kernels_coefficients_are_the_records_bit_for_bit(name):
+    from heavyball import kernels
+
+    scheme = hb.integrators.SCHEMES[name]
+    assert kernels.SCHEMES[name] == scheme.code and hb.METHODS[name] is scheme.step
+    for h, m, gamma in RECORD_CASES:
+        compiled = kernels._coefficients.py_func(scheme.code, h, m, gamma)[:4]
+        assert compiled == scheme.coefficients(h, m, gamma), (h, m, gamma)
+
+
+@pytest.mark.parametrize("name", MOMENTUM_METHODS)
+def test_each_records_iteration_matrix_is_its_step_on_a_quadratic(name):
+    # one step of the record's own NumPy step on L = lambda x^2 / 2, column by column, is the matrix of `blocks`
+    scheme = hb.integrators.SCHEMES[name]
+    for h, m, gamma in RECORD_CASES:
+        for lam in (0.5, 3.0):
+            grad = lambda x, lam=lam: lam * x  # noqa: E731
+            cols = [scheme.step(grad, np.array([x0]), np.array([v0]), h, m, gamma)[:2] for x0, v0 in ((1, 0), (0, 1))]
+            stepped = np.array([[cols[0][0][0], cols[1][0][0]], [cols[0][1][0], cols[1][1][0]]])
+            (p11, q11), (p12, q12), (p21, q21), (p22, q22) = scheme.blocks(h, m, gamma)
+            blocks = np.array([[p11 + q11 * lam, p12 + q12 * lam], [p21 + q21 * lam, p22 + q22 * lam]])
+            np.testing.assert_allclose(blocks, stepped, rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", MOMENTUM_METHODS[1:])
+def test_each_records_optimiser_map_and_its_inverse_agree_with_its_coefficients(name):
+    # v' = (a v - c g) / div, x' = x + h v' is heavy ball with beta = a / div and lr = h c / div
+    scheme = hb.integrators.SCHEMES[name]
+    for h, m, gamma in RECORD_CASES:
+        a, c, e, div = scheme.coefficients(h, m, gamma)
+        lr, beta = scheme.optimizer(h, m, gamma)
+        assert lr == pytest.approx(h * c / div, rel=1e-15) and beta == pytest.approx(a / div, rel=1e-15)
+        assert scheme.look_ahead == (e != 0.0) and (e == 0.0 or e == pytest.approx(h * beta, rel=1e-15))
+        if beta > 0:
+            assert scheme.physical(lr, beta, m) == pytest.approx((h, gamma), rel=1e-12, abs=1e-12)
+    assert hb.integrators.SCHEMES["explicit_euler"].optimizer is None

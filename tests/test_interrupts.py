@@ -6,6 +6,7 @@ SIGINT raises KeyboardInterrupt. The slices must not change a bit of any
 result: the equality tests force them tiny and compare with one unsliced call.
 """
 
+import importlib
 import os
 import queue
 import signal
@@ -24,7 +25,7 @@ from heavyball import _fast, kernels
 
 from .test_compiled_problem import well_grad, well_value
 
-SWEEP_MODULE = sys.modules["heavyball.sweep"]
+SWEEP_MODULE = importlib.import_module("heavyball.sweeps._chunks")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 

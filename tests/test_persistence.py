@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 import heavyball as hb
-from heavyball import _persist
+from heavyball.sweeps import _persist
 
 ROOT = Path(__file__).resolve().parents[1]
 ARRAYS = ("final_loss", "steps_to_tol", "rate", "diverged", "lrs", "momenta", "x0")

@@ -19,7 +19,7 @@ import pytest
 
 import heavyball as hb
 
-sweep_module = importlib.import_module("heavyball.sweep")  # `hb.sweep` is the function
+sweep_module = importlib.import_module("heavyball.sweeps._sweep")
 
 FIELDS = ("final_loss", "steps_to_tol", "rate", "diverged")
 METHODS = ("gd", "heavy_ball", "nesterov")
@@ -304,7 +304,7 @@ def test_tiny_tolerances_are_tested_without_underflow():
 def test_the_constants_of_the_kernel_and_the_numpy_backend_agree():
     from heavyball import kernels
 
-    assert kernels.FLUSH_BELOW == sweep_module.FLUSH_BELOW == np.finfo(float).tiny
-    assert kernels.FLUSH_EVERY == sweep_module.FLUSH_EVERY
-    assert kernels.DISTANCE_FLOOR == sweep_module.DISTANCE_FLOOR
+    assert kernels.FLUSH_BELOW == hb.sweeps.FLUSH_BELOW == np.finfo(float).tiny
+    assert kernels.FLUSH_EVERY == hb.sweeps.FLUSH_EVERY
+    assert kernels.DISTANCE_FLOOR == hb.sweeps.DISTANCE_FLOOR
     assert kernels.BOUND == sweep_module.DIVERGENCE_BOUND

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import heavyball as hb
-from heavyball.worst_case import worst_quadratic
+from heavyball.pep import worst_quadratic
 
 MU, L = 1.0, 25.0
 KAPPA = L / MU

@@ -8,12 +8,12 @@ blocks of neighbouring grid points together in a parallel compiled kernel
 (:func:`heavyball.kernels.sweep_kernel`); the ``"numpy"`` backend, vectorised
 over the grid, computes the same numbers and is the test oracle; the
 ``"dask"`` backend runs chunks of the grid as tasks on a Dask cluster
-(:mod:`heavyball._distributed`), each chunk with the same compiled kernel.
+(:mod:`heavyball.sweeps._dask`), each chunk with the same compiled kernel.
 
 Extra leading axes (``grid=``: a problem parameter such as the condition
-number, or starting-point seeds, :mod:`heavyball._sweep_grid`) give a
+number, or starting-point seeds, :mod:`heavyball.sweeps._grid`) give a
 labelled result; :meth:`SweepResult.save` and :meth:`SweepResult.load` keep
-it in one portable file (:mod:`heavyball._persist`).
+it in one portable file (:mod:`heavyball.sweeps._persist`).
 """
 
 from __future__ import annotations
@@ -26,35 +26,25 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import _fast
-from . import _kinds
-from . import _sweep_grid
-from . import _validation as _v
-from .trajectory import DIVERGENCE_BOUND
+from .. import _compiled
+from .. import _validation as _v
+from .. import problems as _problems
+from .._methods import SGD_METHODS
+from ..trajectory import DIVERGENCE_BOUND
+from . import _chunks
+from . import _grid
+from ._numpy import norms
 
 __all__ = ["sweep", "SweepResult", "METHODS", "BACKENDS"]
 
-METHODS = ("gd", "heavy_ball", "nesterov")
+METHODS = SGD_METHODS
 BACKENDS = ("numba", "numpy", "dask")
 
-#: Smallest normal float64: every ``FLUSH_EVERY`` steps the sweep sets smaller
-#: coordinates of ``x`` and of the momentum buffer to zero (see :func:`sweep`, Notes).
-FLUSH_BELOW = 2.2250738585072014e-308
-FLUSH_EVERY = 16
-#: A final distance ``|x_n - x*|`` below this has reached the floating-point floor (flushed to
-#: zero or about to be): such a point's ``rate`` is measured over its ``steps_to_tol`` steps instead.
-#: Below :data:`SMALLEST_THRESHOLD`, so every such point has reached the tolerance.
-FLOOR_DISTANCE = 1e-300
-#: Each scaled term of the per-step tolerance test is raised to at least this
-#: before squaring (see :func:`_tolerance_scale`).
-DISTANCE_FLOOR = 1e-150
 #: Smallest ``tol |x_0 - x*|`` accepted: the test works in units of it.
 SMALLEST_THRESHOLD = 1e-300
 #: Work (grid points x steps x dimension) above which ``progress=None`` shows a
 #: bar on a terminal: about a second for the compiled kernel.
 LONG_SWEEP_WORK = {"numba": 1e9, "numpy": 5e7}
-#: Grid points kept in memory at a time is capped at this many numbers per state array.
-CHUNK_NUMBERS = 1 << 22
 
 
 @dataclass
@@ -169,7 +159,7 @@ class SweepResult:
     @property
     def axes(self):
         """Axis names of the result arrays: the ``grid`` axes, then ``"momentum"``, ``"lr"``."""
-        return tuple(self.grid) + _sweep_grid.CORE_AXES
+        return tuple(self.grid) + _grid.CORE_AXES
 
     @property
     def coords(self):
@@ -220,7 +210,7 @@ class SweepResult:
             if hit.size != 1:
                 raise ValueError(f"`{name}` must be one of {values.tolist()}, got {coords[name]!r}")
             index.append(int(hit[0]))
-            if name != _sweep_grid.SEED_AXIS:
+            if name != _grid.SEED_AXIS:
                 params[name] = values[hit[0]].item()
         idx = tuple(index)
         arrays = {name: getattr(self, name)[idx] for name in self.ARRAYS}
@@ -251,7 +241,7 @@ class SweepResult:
 
         The file is a NumPy ``.npz`` archive without pickles: every array with
         its dtype and the metadata as JSON (format described in
-        :mod:`heavyball._persist`). It is written to a temporary file in the
+        :mod:`heavyball.sweeps._persist`). It is written to a temporary file in the
         same directory, synced to disk and renamed over ``path``, so a crash
         or Ctrl-C leaves either the old file or the new one, never a partial
         one.
@@ -438,7 +428,7 @@ def sweep(problem, lrs, momenta, *, x0, n_steps, method="heavy_ball", tol=1e-8, 
     """
     lrs, momenta, x0, n, tol, chunk = _validate(problem, lrs, momenta, x0, n_steps, method, tol, backend,
                                                 progress, client, workers, chunk_size)
-    g = _sweep_grid.build(problem, params, grid, x0)
+    g = _grid.build(problem, params, grid, x0)
     starts = None if g.starts is None else g.starts.reshape(len(g.problems), -1)
     cells = [_cell(p, x0 if starts is None else starts[i], tol, backend, g.label(i))
              for i, p in enumerate(g.problems)]
@@ -454,12 +444,12 @@ def sweep(problem, lrs, momenta, *, x0, n_steps, method="heavy_ball", tol=1e-8, 
     dim = cells[0].x0.shape[0]
     show = _show_progress(progress, total * n * dim, engine)
     if backend == "dask":
-        from . import _distributed
+        from . import _dask
 
-        flat = _distributed.run(cells, common, total, client=client, workers=workers, chunk_size=chunk, show=show)
+        flat = _dask.run(cells, common, total, client=client, workers=workers, chunk_size=chunk, show=show)
         engine = "dask+" + engine
     else:
-        flat = _run_local(cells, common, total, chunk, show)
+        flat = _chunks.run_local(cells, common, total, chunk, show)
     shape = g.shape + (len(run_momenta), len(lrs))
     arrays = [a.reshape(shape) for a in flat]
     if method == "gd":
@@ -500,7 +490,7 @@ def _validate(problem, lrs, momenta, x0, n_steps, method, tol, backend, progress
     cells = len(grids[0]) * len(grids[1])
     _v.check_size("lrs x momenta", f"{len(grids[0])} x {len(grids[1])}", 4 * cells, "the result arrays",
                   "sweep a smaller grid")
-    x0 = _v.vector("x0", x0, None if isinstance(problem, str) else _v.problem("problem", problem).dim)
+    x0 = _v.vector("x0", x0, None if isinstance(problem, str) else _problems.check_problem("problem", problem).dim)
     n = _v.integer("n_steps", n_steps, low=1)
     if n >= 2**62:
         raise ValueError(f"`n_steps` must be < 2**62 (steps are counted in int64), got {n!r}")
@@ -521,14 +511,14 @@ def _cell(problem, x0, tol, backend, label):
         if not label:
             raise
         raise ValueError(f"at {label}: {exc}") from None
-    cp = None if backend == "numpy" else _fast.compiled_problem(problem)
+    cp = None if backend == "numpy" else _compiled.compiled_problem(problem)
     return _Cell(problem, cp, x0, xstar, use_grad, d0, scale, thr2)
 
 
 def _start_distance(problem, x0, xstar, use_grad):
     with np.errstate(all="ignore"):
         e = np.asarray(problem.grad(x0), dtype=np.float64) if use_grad else x0 - xstar
-        d0 = float(_norms(e[None, :])[0])
+        d0 = float(norms(e[None, :])[0])
     what = "|grad L(x0)|" if use_grad else "|x0 - x*|"
     if not (0.0 < d0 < math.inf):
         raise ValueError(f"`x0` must give a finite, non-zero {what} (the rate is relative to it); got {d0!r}")
@@ -552,294 +542,9 @@ def _tolerance_scale(tol, d0):
     return scale, (thr * scale) ** 2
 
 
-def _norms(e):
-    """Euclidean norm of each row; rows whose squares could under- or overflow use ``hypot``."""
-    with np.errstate(all="ignore"):
-        sq = np.einsum("ij,ij->i", e, e)
-        out = np.sqrt(sq)
-        risky = ~((sq > 1e-290) & (sq < 1e290))
-        if risky.any():
-            out[risky] = np.hypot.reduce(np.abs(e[risky]), axis=1)
-    return out
-
-
 def _show_progress(progress, work, engine):
     if progress is not None:
         return progress
     return work >= LONG_SWEEP_WORK[engine] and sys.stderr is not None and sys.stderr.isatty()
 
 
-def _chunk_size(n_pts, dim, show):
-    from .kernels import LANES
-
-    cap = max(LANES, CHUNK_NUMBERS // max(dim, 1))
-    target = max(LANES * 16, -(-n_pts // 50)) if show else n_pts
-    size = min(n_pts, cap, target)
-    return size if size == n_pts else -(-size // LANES) * LANES
-
-
-def round_chunk(size, total, dim):
-    """A requested chunk size capped by memory and rounded up to whole kernel blocks."""
-    from .kernels import LANES
-
-    size = min(size, max(LANES, CHUNK_NUMBERS // max(dim, 1)))
-    return total if size >= total else -(-size // LANES) * LANES
-
-
-def pieces(g0, g1, n_pts):
-    """Split the flat range ``[g0, g1)`` of a grid of cells of ``n_pts`` points: ``[(cell, p0, p1)]``."""
-    out = []
-    g = g0
-    while g < g1:
-        c, p0 = divmod(g, n_pts)
-        p1 = min(n_pts, p0 + g1 - g)
-        out.append((c, p0, p1))
-        g += p1 - p0
-    return out
-
-
-def empty_outputs(size):
-    """``steps, dead, final_loss, rate`` for ``size`` points."""
-    return (np.empty(size, dtype=np.int64), np.empty(size, dtype=np.bool_), np.empty(size), np.empty(size))
-
-
-def run_piece(cell, common, p0, p1, steps, dead, loss, rate):
-    """Run points ``p0:p1`` of one cell, writing into the four output arrays (each of length ``p1 - p0``)."""
-    method, lrs, momenta, n = common
-    if cell.cp is not None:
-        xf = _numba_chunk(cell.cp, method, cell.x0, cell.xstar, cell.use_grad, cell.scale, cell.thr2, lrs,
-                          momenta, n, p0, p1, steps, dead)
-    else:
-        pts = np.arange(p0, p1)
-        lr, mom = lrs[pts % len(lrs)], momenta[pts // len(lrs)]
-        st, dd, xf = numpy_chunk(cell.problem, method, cell.x0, cell.xstar, cell.use_grad, cell.scale, cell.thr2,
-                                 lr, mom, n)
-        steps[:], dead[:] = st, dd
-    loss[:], rate[:], floor = _summarise(cell.problem, xf, dead, cell.xstar, cell.use_grad, cell.d0, n)
-    if floor.size:
-        rate[floor] = _rate_before_floor(cell, common, p0 + floor, steps[floor])
-
-
-def _rate_before_floor(cell, common, points, steps):
-    """Rates of grid points whose distance reached the floor, measured over the steps before it.
-
-    Re-runs each point for ``K`` steps, the largest power of two
-    ``<= max(steps_to_tol, 1)`` (the same iterates, so ``x_K`` is the one the
-    full run passed through), and returns ``(|x_K - x*| / |x_0 - x*|)^(1/K)``.
-    Powers of two keep the re-runs to a few passes (one per distinct ``K``;
-    the compiled kernel's blocks of 32 lanes take any ``(lr, momentum)`` pairs).
-    """
-    method, lrs, momenta, _ = common
-    n_lr = len(lrs)
-    k = np.left_shift(1, np.floor(np.log2(np.maximum(steps, 1))).astype(np.int64))
-    out = np.empty(len(points))
-    lr_all, mom_all = lrs[points % n_lr], momenta[points // n_lr]
-    for kk in np.unique(k):
-        sel = np.flatnonzero(k == kk)
-        if cell.cp is not None and cell.cp.kind != _kinds.USER_FUNCTIONS:  # user functions: their NumPy path
-            xf = _block_rerun(cell, method, lr_all[sel], mom_all[sel], int(kk))
-        else:
-            xf = numpy_chunk(cell.problem, method, cell.x0, cell.xstar, cell.use_grad, cell.scale, cell.thr2,
-                             lr_all[sel], mom_all[sel], int(kk))[2]
-        with np.errstate(all="ignore"):
-            e = np.asarray(cell.problem.grad(xf), dtype=np.float64) if cell.use_grad else xf - cell.xstar
-            out[sel] = np.exp((np.log(_norms(e)) - math.log(cell.d0)) / kk)
-    return out
-
-
-def _block_rerun(cell, method, lr, mom, n):
-    """Final iterates after ``n`` steps of the compiled kernel for arbitrary ``(lr, mom)`` pairs, 32 at a time."""
-    from . import kernels
-
-    lanes, d, cp = kernels.LANES, cell.x0.shape[0], cell.cp
-    work = [np.empty((d, lanes)) for _ in range(3)] + [np.empty((2, d)), np.empty(lanes), np.empty(lanes, np.bool_),
-                                                        np.empty(lanes, np.int64), np.empty(lanes, np.bool_)]
-    xf = np.empty((len(lr), d))
-    for b0 in range(0, len(lr), lanes):
-        m = min(lanes, len(lr) - b0)
-        lr_b, mom_b = np.full(lanes, lr[b0 + m - 1]), np.full(lanes, mom[b0 + m - 1])
-        lr_b[:m], mom_b[:m] = lr[b0:b0 + m], mom[b0:b0 + m]
-        kernels._sweep_block(kernels.SWEEP_METHODS[method], cp.kind, cp.scalars, cp.vec1, cp.vec2, None, None,
-                             cell.x0, cell.xstar, cell.use_grad, cell.scale, cell.thr2, lr_b, mom_b, 0, n + 1, n,
-                             *work)
-        xf[b0:b0 + m] = work[0][:, :m].T
-    return xf
-
-
-def _run_local(cells, common, total, chunk, show):
-    """Run every grid point in this process, in chunks; returns flat ``steps, dead, final_loss, rate``."""
-    _, lrs, momenta, _ = common
-    n_pts = len(lrs) * len(momenta)
-    dim = cells[0].x0.shape[0]
-    out = empty_outputs(total)
-    size = _chunk_size(total, dim, show) if chunk is None else round_chunk(chunk, total, dim)
-    bar = _bar(total, show)
-    try:
-        for g0 in range(0, total, size):
-            for c, p0, p1 in pieces(g0, min(total, g0 + size), n_pts):
-                a = c * n_pts
-                run_piece(cells[c], common, p0, p1, *(o[a + p0:a + p1] for o in out))
-            if bar is not None:
-                bar.update(min(total, g0 + size) - g0)
-    finally:
-        if bar is not None:
-            bar.close()
-    return out
-
-
-def _bar(total, show):
-    if not show:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc="sweep", unit="pt", file=sys.stderr, dynamic_ncols=True)
-
-
-#: Work (grid points x steps x dimension, x dim^2 for a dense quadratic) of one
-#: call of the compiled sweep kernel: between calls Python runs, so Ctrl-C
-#: (SIGINT) is obeyed within about 0.1-0.5 s. A call takes whole blocks of
-#: ``kernels.LANES`` points per Numba thread and as many steps as fit (at
-#: least one). The grid points are independent and the kernel carries each
-#: point's state from one step range to the next, so the slicing changes no
-#: result.
-SWEEP_SLICE_WORK = 1 << 27
-
-
-def sweep_slice_points(cp, n, threads):
-    """Grid points per compiled call: about :data:`SWEEP_SLICE_WORK`, whole blocks for every thread."""
-    from .kernels import LANES
-
-    unit = LANES * max(1, threads)
-    return max(1, SWEEP_SLICE_WORK // max(1, (n + 1) * _fast.work_per_step(cp) * unit)) * unit
-
-
-def sweep_slice_steps(cp, n_points, n):
-    """Steps per compiled call for ``n_points`` points: about :data:`SWEEP_SLICE_WORK`, at least 1.
-
-    Counts the step ``n`` (the final tolerance test), so ``[0, n + 1)`` is
-    the whole run.
-    """
-    return int(min(n + 1, max(1, SWEEP_SLICE_WORK // max(1, n_points * _fast.work_per_step(cp)))))
-
-
-def _numba_chunk(cp, method, x0, xstar, use_grad, scale, thr2, lrs, momenta, n, p0, p1, steps, dead):
-    """Run points ``p0:p1`` with the compiled kernel, in slices of points and of steps; returns final iterates.
-
-    Each call of :func:`heavyball.kernels.sweep_kernel` does about
-    :data:`SWEEP_SLICE_WORK` (points from :func:`sweep_slice_points`, steps
-    from :func:`sweep_slice_steps`); the state of the points (iterates,
-    buffers, steps to tolerance, dead flags) lives here between the calls,
-    where a pending ``KeyboardInterrupt`` is raised. Writes ``steps`` and
-    ``dead`` (length ``p1 - p0``). A slice of points whose points are all
-    dead stops early. The result is bit for bit that of one call.
-    """
-    import numba
-
-    from . import _compiled, kernels
-
-    lanes = kernels.LANES
-    xf = np.empty((p1 - p0, cp.dim))
-    kern = _compiled.kernels_for(cp, x0, (p1 - p0) * n)
-    prob = _compiled.problem_args(cp)
-    code = kernels.SWEEP_METHODS[method]
-    size = sweep_slice_points(cp, n, numba.get_num_threads())
-    for q0 in range(p0, p1, size):
-        q1 = min(p1, q0 + size)
-        m = q1 - q0
-        nb = (m + lanes - 1) // lanes
-        X, V = np.empty((nb, cp.dim, lanes)), np.empty((nb, cp.dim, lanes))
-        st, dd = np.empty((nb, lanes), np.int64), np.empty((nb, lanes), np.bool_)
-        k_step = sweep_slice_steps(cp, nb * lanes, n)
-        for k0 in range(0, n + 1, k_step):  # a pending KeyboardInterrupt is raised between the calls
-            kern.sweep_kernel(code, *prob, x0, xstar, use_grad, scale, thr2, lrs, momenta, q0, q1, k0,
-                              min(n + 1, k0 + k_step), n, X, V, st, dd)
-            if dd.all():
-                break
-        a, b = q0 - p0, q1 - p0
-        steps[a:b] = st.reshape(-1)[:m]
-        dead[a:b] = dd.reshape(-1)[:m]
-        xf[a:b] = X.transpose(0, 2, 1).reshape(-1, cp.dim)[:m]
-    return xf
-
-
-def numpy_chunk(problem, method, x0, xstar, use_grad, scale, thr2, lr, mom, n):
-    """The NumPy twin of :func:`heavyball.kernels.sweep_kernel` for points with the given ``lr, mom``.
-
-    Vectorised over the points, same operations in the same order; the
-    gradient is the problem's own NumPy ``grad``, called once per step on
-    the ``(points, dim)`` array of the runs still alive (a run that diverged
-    is dropped, so a user's function never sees its state again). Returns
-    ``steps, dead, xf``; the rows of ``xf`` of diverged runs are NaN.
-    """
-    p, d = len(lr), len(x0)
-    steps = np.full(p, -1, dtype=np.int64)
-    dead = np.zeros(p, dtype=np.bool_)
-    xf = np.full((p, d), np.nan)
-    live = np.arange(p)  # the runs still going; the arrays below hold their rows only
-    X, V, st = np.tile(x0, (p, 1)), np.zeros((p, d)), steps.copy()
-    lr, mom = lr[:, None], mom[:, None]
-    with np.errstate(all="ignore"):
-        for k in range(n + 1):
-            G = np.asarray(problem.grad(X), dtype=np.float64)
-            d2 = _tolerance_distance2(G if use_grad else X - xstar, scale)
-            st[(st < 0) & (d2 <= thr2)] = k
-            if k == n:
-                break
-            if method == "gd":
-                X = X - lr * G
-                B = V
-            else:
-                B = V * mom + G
-                X = X - lr * (B if method == "heavy_ball" else G + mom * B)
-            ok = np.all(np.abs(X) <= DIVERGENCE_BOUND, axis=1)
-            if method != "gd":
-                ok &= np.all(np.abs(B) <= DIVERGENCE_BOUND, axis=1)
-            V = B
-            if not ok.all():
-                dead[live[~ok]] = True
-                steps[live[~ok]] = st[~ok]
-                live, X, V, st, lr, mom = (a[ok] for a in (live, X, V, st, lr, mom))
-                if live.size == 0:
-                    break
-            if (k + 1) % FLUSH_EVERY == 0:
-                X = np.where(np.abs(X) < FLUSH_BELOW, 0.0, X)
-                V = np.where(np.abs(V) < FLUSH_BELOW, 0.0, V)
-    steps[live], xf[live] = st, X
-    return steps, dead, xf
-
-
-def _tolerance_distance2(e, scale):
-    """Sum over coordinates of ``max(scale |e_i|, DISTANCE_FLOOR)^2``, in the kernel's order (small ``dim``)."""
-    a = np.maximum(np.abs(e) * scale, DISTANCE_FLOOR)
-    if a.shape[1] > 32:
-        return np.sum(a * a, axis=1)
-    d2 = np.zeros(a.shape[0])
-    for i in range(a.shape[1]):
-        d2 += a[:, i] * a[:, i]
-    return d2
-
-
-def _summarise(problem, xf, dead, xstar, use_grad, d0, n):
-    """``final_loss``, ``rate`` and the points at the floor, from final states; updates ``dead``.
-
-    The floor points (live, final distance below :data:`FLOOR_DISTANCE`) get
-    their rate from :func:`_rate_before_floor`.
-    """
-    loss = np.full(len(dead), np.inf)
-    rate = np.full(len(dead), np.inf)
-    floor = np.zeros(0, dtype=np.intp)
-    live = np.flatnonzero(~dead)
-    if live.size:
-        x = xf if live.size == len(dead) else xf[live]
-        with np.errstate(all="ignore"):
-            value = np.asarray(problem.value(x), dtype=np.float64).reshape(-1)
-            e = np.asarray(problem.grad(x), dtype=np.float64) if use_grad else x - xstar
-            # exp(log / n): (dist / d0) itself may overflow for a far but bounded point
-            dist = _norms(e)
-            r = np.exp((np.log(dist) - math.log(d0)) / n)
-        ok = np.isfinite(value) & np.isfinite(r)
-        loss[live[ok]] = value[ok]
-        rate[live[ok]] = r[ok]
-        dead[live[~ok]] = True
-        floor = live[ok & (dist < FLOOR_DISTANCE)]
-    return loss, rate, floor

@@ -11,13 +11,13 @@ and its comparison with the exact flow ``exp(h s)`` of ``m x'' + gamma x' + lamb
 
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import numpy as np
 
-from . import _validation as _v
-from ._spectral_modes import (
+from .. import _validation as _v
+from ..integrators import SCHEMES
+from ._modes import (
     check_eigenvalues,
     check_hessian,
     check_physical,
@@ -31,19 +31,7 @@ from ._spectral_modes import (
 
 def _physical_blocks(m, gamma, h, method):
     """Each per-mode entry of the update as ``p + q lambda``: ``((p11, q11), (p12, q12), ...)``."""
-    if method == "explicit_euler":
-        beta = 1.0 - h * gamma / m
-        return (1.0, 0.0), (h, 0.0), (0.0, -h / m), (beta, 0.0)
-    if method == "nesterov":
-        beta = 1.0 - h * gamma / m
-        a = h * h / m
-        return (1.0, -a), (h * beta, -h * beta * a), (0.0, -h / m), (beta, -beta * a)
-    if method == "implicit_friction_euler":  # v' = beta (v - (h/m) g), x' = x + h v'
-        beta = m / (m + gamma * h)
-        return (1.0, -beta * h * h / m), (h * beta, 0.0), (0.0, -beta * h / m), (beta, 0.0)
-    # symplectic and conformal symplectic Euler: v' = beta v - (h/m) g, x' = x + h v'
-    beta = math.exp(-h * gamma / m) if method == "conformal_symplectic_euler" else 1.0 - h * gamma / m
-    return (1.0, -h * h / m), (h * beta, 0.0), (0.0, -h / m), (beta, 0.0)
+    return SCHEMES[method].blocks(h, m, gamma)
 
 
 def physical_iteration_matrix(H, mass, friction, step, method):
@@ -126,14 +114,11 @@ def _gradient_flow_root(lam, gamma, h):
 
 def _physical_coefficients(lam, m, gamma, h, method):
     """``T, D, disc`` of a physical scheme per mode, through the optimiser it equals."""
-    if method == "explicit_euler":
+    scheme = SCHEMES[method]
+    if scheme.optimizer is None:
         return explicit_euler_coefficients(lam, m, gamma, h)
-    if method == "implicit_friction_euler":
-        return optimizer_coefficients(lam, h * h / (m + gamma * h), m / (m + gamma * h), "heavy_ball")
-    if method == "conformal_symplectic_euler":
-        return optimizer_coefficients(lam, h * h / m, math.exp(-h * gamma / m), "heavy_ball")
-    kind = "nesterov" if method == "nesterov" else "heavy_ball"
-    return optimizer_coefficients(lam, h * h / m, 1.0 - h * gamma / m, kind)
+    lr, beta = scheme.optimizer(h, m, gamma)
+    return optimizer_coefficients(lam, lr, beta, "nesterov" if scheme.look_ahead else "heavy_ball")
 
 
 def physical_mode_roots(eigenvalues, mass, friction, step, method):

@@ -2,7 +2,7 @@
 
 Built on :mod:`argparse` from the standard library: subcommands, typed flags
 and ``--help`` are all it needs, and it adds no dependency. Each subcommand
-computes a plain dict (in :mod:`heavyball._commands`), then prints it as a
+computes a plain dict (in :mod:`heavyball.cli._commands`), then prints it as a
 short text report or, with ``--json``, as exactly one JSON object on stdout
 (non-finite numbers become ``null``).
 
@@ -26,6 +26,7 @@ import sys
 
 import numpy as np
 
+from .._methods import SGD_METHODS
 from . import _commands as _c
 
 __all__ = ["main"]
@@ -163,7 +164,7 @@ def _build_parser():
     sp.add_argument("--mu", type=_finite, default=1.0, help="smallest eigenvalue (default 1)")
     sp.add_argument("--lr", type=_finite, help="also analyse this learning rate")
     sp.add_argument("--momentum", type=_finite, default=0.0, help="momentum for --lr (default 0)")
-    sp.add_argument("--method", default="heavy_ball", choices=("gd", "heavy_ball", "nesterov"),
+    sp.add_argument("--method", default="heavy_ball", choices=SGD_METHODS,
                     help="method for --lr (default heavy_ball)")
     _common(sp)
 
@@ -172,7 +173,7 @@ def _build_parser():
                        "and save the SweepResult to .npz (SweepResult.save); --plot draws the measured rate heat-map. "
                        "--scheduler or --workers run the grid on Dask.")
     _problem_flags(w)
-    w.add_argument("--method", default="heavy_ball", choices=("gd", "heavy_ball", "nesterov"))
+    w.add_argument("--method", default="heavy_ball", choices=SGD_METHODS)
     w.add_argument("--lrs", type=_grid, required=True, metavar="START:STOP:NUM",
                    help="learning rates, linspace (prefix log: for geomspace)")
     w.add_argument("--momenta", type=_grid, default=np.array([0.0]), metavar="START:STOP:NUM",

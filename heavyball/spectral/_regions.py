@@ -27,8 +27,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import _validation as _v
-from ._spectral_modes import dominant_modulus, optimizer_coefficients
+from .. import _validation as _v
+from ._modes import dominant_modulus, optimizer_coefficients
 
 #: Regime names in code order: ``regime(..., codes=True)`` returns indices into this tuple.
 REGIMES = ("monotone", "oscillating", "sign_flipping", "divergent")

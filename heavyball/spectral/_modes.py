@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _validation as _v
-from .integrators import METHODS
-from .problems import Quadratic
+from .. import _validation as _v
+from .._methods import SGD_METHODS
+from ..integrators import METHODS
+from ..problems import Quadratic
 
 #: Optimiser names accepted by the spectral functions.
-OPTIMIZER_METHODS = ("gd", "heavy_ball", "nesterov")
+OPTIMIZER_METHODS = SGD_METHODS
 
 
 def optimizer_coefficients(lam, lr, beta, method):

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import plotting
-from . import tour as _tour
+from .. import plotting
 
 DPI = 110
 _PRETTY = {"explicit_euler": "explicit Euler", "symplectic_euler": "symplectic Euler",
@@ -33,12 +32,12 @@ def _save(fig, out, name):
 def phase_portrait(out, phase):
     """Three panels: explicit Euler, symplectic Euler, Nesterov over the ODE's flow."""
     system, runs, ref = phase
-    m, gamma, h, _ = _tour.PHASE
+    gamma = system.friction
     fig, axes = _figure((12.0, 4.1), ncols=3, sharex=True, sharey=True)
     for ax, (method, traj) in zip(axes, runs.items()):
         plotting.phase_portrait(system, trajectories={"exact (solve_ivp)": ref, _PRETTY[method]: traj},
                                 xlim=(-2.6, 2.6), vlim=(-2.6, 2.6), density=0.7, ax=ax)
-        ax.set_title(f"{_PRETTY[method]}, h = {h:g}", fontsize="medium")
+        ax.set_title(f"{_PRETTY[method]}, h = {traj.step:g}", fontsize="medium")
     for ax in axes[1:]:
         ax.set_ylabel("")
     fig.suptitle(f"$x'' = -x - {gamma:g}\\,x'$: the flow and three discretisations of it", fontsize="medium")
@@ -108,7 +107,7 @@ def rate_heatmap(out, heat):
 
 def regime_map(out, ravine_data):
     problem, _, _ = ravine_data
-    from . import spectral
+    from .. import spectral
 
     lr, beta, _ = spectral.optimal_parameters(problem.mu, problem.L, "heavy_ball")
     fig, ax = _figure((7.4, 4.3))

@@ -10,12 +10,13 @@ import re
 
 import numpy as np
 
-from . import _paths
-from . import problems as _problems
-from .integrators import METHODS, integrate
-from .maps import to_optimizer, to_physical
-from .optimizers import GD, SGD, Adam, EMAMomentum, KerasSGD, optimize
-from .system import DampedParticle
+from .. import _paths
+from .._methods import SGD_METHODS
+from .. import problems as _problems
+from ..integrators import METHODS, integrate
+from ..maps import to_optimizer, to_physical
+from ..optimizers import GD, SGD, Adam, EMAMomentum, KerasSGD, optimize
+from ..system import DampedParticle
 
 OPTIMIZERS = ("sgd", "keras", "ema", "adam", "gd")
 
@@ -67,7 +68,7 @@ def _start(args, problem, name):
 
 def check_run_size(args):
     """Refuse ``--n-steps`` x ``--dim`` whose recorded trajectory would not fit in memory (before any work)."""
-    from ._persist import max_load_bytes
+    from ..sweeps._persist import max_load_bytes
 
     dim = args.dim if args.dim is not None else 2
     need = (args.n_steps + 1) * (2 * dim + 3) * 8
@@ -98,7 +99,7 @@ def _run_summary(problem, traj):
 
 
 def _save_trajectory(path, traj):
-    from ._persist import atomic_write
+    from ..sweeps._persist import atomic_write
 
     if path is None:
         return None
@@ -237,13 +238,13 @@ def text_map(r):
 
 
 # ------------------------------------------------------------------------ spectrum
-SPECTRAL_METHODS = ("gd", "heavy_ball", "nesterov")
+SPECTRAL_METHODS = SGD_METHODS
 #: Largest ``--kappa``: GD needs about ``kappa ln(1e6) / 2`` steps, exact in float64 below ``2**53``.
 MAX_KAPPA = 1e15
 
 
 def run_spectrum(args):
-    from . import spectral
+    from .. import spectral
 
     if not 1 <= args.kappa <= MAX_KAPPA:
         raise ValueError(f"`--kappa` must be in [1, {MAX_KAPPA:g}] (beyond, step counts are not exact "
@@ -303,7 +304,7 @@ def text_spectrum(r):
 
 # --------------------------------------------------------------------------- sweep
 def run_sweep(args):
-    from .sweep import sweep
+    from ..sweeps import sweep
 
     out_path = _paths.check_file("--out", "sweep.npz" if args.out is None else args.out, (".npz",))
     if args.plot is not None:
@@ -355,7 +356,7 @@ def connect_scheduler(address):
 
 def check_grid_size(args):
     """Refuse a grid whose result arrays would not fit in memory (before any work)."""
-    from ._persist import max_load_bytes
+    from ..sweeps._persist import max_load_bytes
 
     points = len(args.lrs) * len(args.momenta)
     need, cap = points * 8 * 8, max_load_bytes()
@@ -377,7 +378,7 @@ def _sweep_backend(args):
         raise ValueError("`--scheduler` uses a running cluster and `--workers` starts a local one: give one of them")
     if args.workers is not None and args.workers < 1:
         raise ValueError(f"`--workers` must be an integer >= 1, got {args.workers}")
-    from ._distributed import import_distributed
+    from ..sweeps._dask import import_distributed
 
     try:
         import_distributed()
@@ -389,7 +390,7 @@ def _sweep_backend(args):
 def _plot_sweep(result, problem, path, field="rate"):
     from matplotlib.figure import Figure
 
-    from . import plotting
+    from .. import plotting
 
     fig = Figure(figsize=(5.6, 4.3), layout="constrained")
     ax = fig.subplots()

@@ -12,8 +12,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import _validation as _v
-from ._spectral_modes import check_eigenvalues, check_method, check_rates, dominant_modulus, optimizer_coefficients
+from .. import _validation as _v
+from ._modes import check_eigenvalues, check_method, check_rates, dominant_modulus, optimizer_coefficients
 
 
 def empirical_rate(trajectory, minimizer=None, *, tail=0.5):

@@ -39,10 +39,11 @@ import numpy as np
 from numpy.polynomial import Chebyshev
 
 from . import _validation as _v
+from ._methods import SGD_METHODS
 
 __all__ = ["worst_case", "worst_quadratic", "WORST_CASE_METHODS", "SolverAccuracyWarning"]
 
-WORST_CASE_METHODS = ("gd", "heavy_ball", "nesterov")
+WORST_CASE_METHODS = SGD_METHODS
 
 #: Largest ``n_steps`` of :func:`worst_case`: the PEP's semidefinite program
 #: has ``N + 2`` points and grows like ``N^2`` (N = 20 takes about a second).
@@ -214,7 +215,7 @@ def worst_quadratic(method, lr, momentum, mu, L, n_steps):
 
     Examples
     --------
-    >>> from heavyball.worst_case import worst_quadratic
+    >>> from heavyball.pep import worst_quadratic
     >>> round(worst_quadratic("heavy_ball", 1 / 9, 4 / 9, 1.0, 25.0, 1), 10)  # (1 - 25/9)^2
     3.1604938272
     """

@@ -1,4 +1,4 @@
-r"""Saving and loading a :class:`~heavyball.sweep.SweepResult`: one portable file, written atomically.
+r"""Saving and loading a :class:`~heavyball.SweepResult`: one portable file, written atomically.
 
 File format (version 1)
 -----------------------
@@ -257,7 +257,7 @@ def _sync_directory(directory):
 
 # ---------------------------------------------------------------- encoding
 def _encode(result):
-    from . import __version__
+    from .._version import __version__
 
     arrays = {name: np.asarray(getattr(result, name)) for name in result.ARRAYS}
     arrays.update(lrs=np.asarray(result.lrs), momenta=np.asarray(result.momenta), x0=np.asarray(result.x0))
@@ -337,7 +337,7 @@ def _read_meta(path, raw):
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise _BadFile(f"is a damaged heavyball sweep file: format version {version!r}")
     if version > FORMAT_VERSION:
-        from . import __version__
+        from .._version import __version__
 
         raise _BadFile(f"was written by heavyball {meta.get('heavyball_version')} in format version "
                        f"{version}; this heavyball ({__version__}) reads versions up to {FORMAT_VERSION}: "
@@ -376,7 +376,7 @@ def _decode(meta, members):
 
 def _scalar_fields(meta, members):
     """The metadata's scalar fields, each checked (a tampered file is refused, naming the field)."""
-    from .sweep import METHODS
+    from .._methods import SGD_METHODS as METHODS
 
     def number(value):
         value = _from_json(value, members)

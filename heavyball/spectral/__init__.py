@@ -35,8 +35,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import _validation as _v
-from ._spectral_modes import (
+from .. import _validation as _v
+from ._modes import (
     check_eigenvalues,
     check_hessian,
     check_method,
@@ -46,7 +46,7 @@ from ._spectral_modes import (
     optimizer_coefficients,
     roots_from_coefficients,
 )
-from ._spectral_physical import (
+from ._physical import (
     ContinuousLimit,
     continuous_limit,
     continuous_roots,
@@ -54,8 +54,8 @@ from ._spectral_physical import (
     physical_mode_roots,
     physical_spectral_radius,
 )
-from ._spectral_regions import REGIMES, Curve, RegimeBoundaries, convergence_region, regime, regime_boundaries
-from ._spectral_time import TransientGrowth, empirical_rate, half_life, memory_window, transient_growth
+from ._regions import REGIMES, Curve, RegimeBoundaries, convergence_region, regime, regime_boundaries
+from ._time import TransientGrowth, empirical_rate, half_life, memory_window, transient_growth
 
 __all__ = [
     "iteration_matrix",

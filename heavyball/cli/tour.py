@@ -1,6 +1,6 @@
 """The computations behind ``heavyball tour``: each returns plain data.
 
-:func:`run` prints them and writes the figures (:mod:`heavyball._tour_figures`);
+:func:`run` prints them and writes the figures (:mod:`heavyball.cli._tour_figures`);
 the tests check every number against an independent reference (closed forms,
 matrix powers, ``solve_ivp``, PyTorch), so every number the tour prints is tested.
 """
@@ -11,13 +11,14 @@ import math
 
 import numpy as np
 
-from . import spectral
-from .integrators import integrate
-from .maps import initial_velocity, to_optimizer, to_physical
-from .optimizers import GD, SGD, optimize
-from .problems import DoubleWell, Quadratic, Rosenbrock
-from .reference import solve_reference
-from .system import DampedParticle
+from .. import spectral
+from .._methods import SGD_METHODS
+from ..integrators import integrate
+from ..maps import initial_velocity, to_optimizer, to_physical
+from ..optimizers import GD, SGD, optimize
+from ..problems import DoubleWell, Quadratic, Rosenbrock
+from ..reference import solve_reference
+from ..system import DampedParticle
 
 #: (method, mass, friction, step) for the map check on Rosenbrock's valley.
 MAP_CASES = [
@@ -127,7 +128,7 @@ def reference_check(steps=(0.02, 0.01, 0.005), t_end=2.0, x0=(1.4, 0.5), v0=(0.0
 #: Condition numbers of the rate table.
 KAPPAS = (10.0, 100.0, 1000.0, 10000.0)
 #: Methods in table order, with the optimiser each tuning builds.
-RATE_METHODS = ("gd", "heavy_ball", "nesterov")
+RATE_METHODS = SGD_METHODS
 REDUCTION = 1e-6
 
 
@@ -243,7 +244,7 @@ def heatmap_sweep(quick=False, backend=None):
         (number of non-diverged points), ``agree_max`` (max over the
         converged points of ``|measured - analytic|``) and ``n_steps``.
     """
-    from .sweep import sweep
+    from ..sweeps import sweep
 
     backend = ("numpy" if quick else "numba") if backend is None else backend
     problem = Quadratic.diagonal([1.0, HEATMAP_KAPPA])
@@ -312,7 +313,7 @@ def run(out="heavyball-tour", quick=False, stream=None):
     import sys
     import time
 
-    from ._paths import check_directory
+    from .._paths import check_directory
 
     check_directory("out", out)  # before the work: a bad directory must not cost the whole tour
     start = time.perf_counter()

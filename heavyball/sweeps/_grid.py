@@ -29,8 +29,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import _validation as _v
-from . import problems as _problems
+from .. import _validation as _v
+from .. import problems as _problems
+from ._numpy import norms  # the sweep's overflow-safe norm
 
 #: Axis name of the starting-point seeds.
 SEED_AXIS = "x0_seed"
@@ -177,8 +178,6 @@ def _named_problem(name, params, axes):
 
 def _seeded_starts(cell_problems, seeds, x0, seed_axis, shape):
     """``x* + |x0 - x*| z/|z|`` for every (problem cell, seed), laid out as ``shape + (dim,)``."""
-    from .sweep import _norms  # the sweep's overflow-safe norm
-
     directions = {}
     rows = []
     for problem in cell_problems:
@@ -188,11 +187,11 @@ def _seeded_starts(cell_problems, seeds, x0, seed_axis, shape):
                              f"direction of the start from it); problem {getattr(problem, 'name', problem)!r} has none")
         xstar = np.asarray(xstar, dtype=np.float64)
         start = _v.vector("x0", x0, problem.dim)
-        radius = float(_norms((start - xstar)[None, :])[0])
+        radius = float(norms((start - xstar)[None, :])[0])
         for seed in seeds.tolist():
             if (seed, problem.dim) not in directions:
                 z = np.random.default_rng(seed).standard_normal(problem.dim)
-                directions[seed, problem.dim] = z / _norms(z[None, :])[0]
+                directions[seed, problem.dim] = z / norms(z[None, :])[0]
             rows.append(xstar + radius * directions[seed, problem.dim])
     dims = {len(r) for r in rows}
     if len(dims) != 1:

@@ -3,7 +3,7 @@ r"""The ``"dask"`` backend of :func:`heavyball.sweep`: chunks of the grid as Das
 The grid (every cell of the extra axes times every momentum x learning-rate
 point) is numbered flat and cut into chunks of consecutive points; each chunk
 is one task, :func:`run_chunk`, which runs on a worker the code the local
-backend runs (:func:`heavyball.sweep.run_piece`: the compiled kernel, then the
+backend runs (:func:`heavyball.sweeps._chunks.run_piece`: the compiled kernel, then the
 NumPy summary) and returns ``steps_to_tol``, ``diverged``, ``final_loss`` and
 ``rate`` of its points, 25 bytes per point. Grid points never interact, so the
 result is bit-identical to the local one. The cells (problems, starts) and the
@@ -27,10 +27,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
 import threading
 
 import numpy as np
+
+from . import _chunks
 
 INSTALL = "pip install 'heavyball-dynamics[dask]'"
 #: Default work per chunk, per worker thread of the cluster, in
@@ -64,21 +65,20 @@ def import_distributed():
 def run(cells, common, total, *, client, workers, chunk_size, show):
     """Run the ``total`` points of ``cells`` on a cluster; flat ``steps, dead, final_loss, rate``."""
     distributed = import_distributed()
-    _sweep = _sweep_module()
     _, lrs, momenta, n = common
     n_pts = len(lrs) * len(momenta)
     dim = cells[0].x0.shape[0]
-    out = _sweep.empty_outputs(total)
+    out = _chunks.empty_outputs(total)
     with connect(client, workers) as c:
         if chunk_size is None:
             chunk_size = default_chunk(total, n, dim, threads=max(1, sum(c.nthreads().values())))
-        size = _sweep.round_chunk(chunk_size, total, dim)
+        size = _chunks.round_chunk(chunk_size, total, dim)
         ranges = [(g0, min(total, g0 + size)) for g0 in range(0, total, size)]
         common_ref, *cell_refs = c.scatter([common, *cells], hash=False)  # one round trip
-        tasks = [[(cell_refs[k], p0, p1) for k, p0, p1 in _sweep.pieces(g0, g1, n_pts)] for g0, g1 in ranges]
+        tasks = [[(cell_refs[k], p0, p1) for k, p0, p1 in _chunks.pieces(g0, g1, n_pts)] for g0, g1 in ranges]
         futures = c.map(run_chunk, tasks, common=common_ref, expected=versions(), pure=False)
         where = dict(zip((f.key for f in futures), ranges))
-        bar = _sweep._bar(total, show)
+        bar = _chunks.progress_bar(total, show)
         try:
             for future, result in distributed.as_completed(futures, with_results=True, loop=c.loop):
                 g0, g1 = where[future.key]
@@ -93,11 +93,6 @@ def run(cells, common, total, *, client, workers, chunk_size, show):
     return out
 
 
-def _sweep_module():
-    """The module ``heavyball.sweep`` (the package attribute ``heavyball.sweep`` is the function)."""
-    return sys.modules["heavyball.sweep"]
-
-
 def default_chunk(total, n_steps, dim, threads):
     """Grid points per chunk: ``CHUNK_WORK_PER_THREAD x threads`` of work, or less so as to make
     ``CHUNKS_PER_THREAD`` chunks per thread when the grid is smaller than that."""
@@ -110,7 +105,7 @@ def versions():
     """``(heavyball, numpy, numba)`` versions; a chunk refuses to run under others."""
     import numba
 
-    from . import __version__
+    from .._version import __version__
 
     return (__version__, np.__version__, numba.__version__)
 
@@ -119,20 +114,19 @@ def run_chunk(pieces, common, expected):
     """Dask task: run ``[(cell, p0, p1), ...]``; returns ``steps, dead, final_loss, rate`` of those points."""
     import numba
 
-    _sweep = _sweep_module()
     here = versions()
     if tuple(expected) != here:
         raise RuntimeError(f"this Dask worker runs heavyball, NumPy, Numba {here}, the client {tuple(expected)}: "
                            "bit-identical results need the same versions everywhere")
     size = sum(p1 - p0 for _, p0, p1 in pieces)
-    out = _sweep.empty_outputs(size)
+    out = _chunks.empty_outputs(size)
     threads = numba.get_num_threads()
     numba.set_num_threads(1)
     try:
         with _kernel_guard():
             o = 0
             for cell, p0, p1 in pieces:
-                _sweep.run_piece(cell, common, p0, p1, *(a[o:o + p1 - p0] for a in out))
+                _chunks.run_piece(cell, common, p0, p1, *(a[o:o + p1 - p0] for a in out))
                 o += p1 - p0
     finally:
         numba.set_num_threads(threads)
