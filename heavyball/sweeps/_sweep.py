@@ -56,10 +56,12 @@ class SweepResult:
     ``shape = (*grid lengths, len(momenta), len(lrs))``, labelled by
     :attr:`axes` and :attr:`coords`.
 
-    Attributes
+    Parameters
     ----------
     lrs : ndarray, shape (L,)
+        The learning rates of the grid, in the order given to :func:`sweep`.
     momenta : ndarray, shape (M,)
+        The momenta of the grid, in the order given.
     final_loss : ndarray, shape (..., M, L)
         ``L(x_n)``; ``inf`` where diverged.
     steps_to_tol : ndarray of int64, shape (..., M, L)
@@ -78,10 +80,14 @@ class SweepResult:
     method : str
         ``"gd"``, ``"heavy_ball"`` or ``"nesterov"``.
     n_steps : int
+        Steps run at every point (unless it diverged first).
     tol : float
+        Relative tolerance of ``steps_to_tol``.
     x0 : ndarray, shape (dim,)
         The ``x0`` argument (see ``starts``).
     problem_name : str
+        The problem's ``name`` attribute (its registry name for a built-in
+        problem), or its class name where it has none.
     problem_params : dict
         The problem's constructor parameters (arrays for quadratics); for a
         problem given by name, the fixed ``params`` (the ``grid`` axes hold
@@ -90,6 +96,8 @@ class SweepResult:
         ``"x - x*"`` or, for a problem without a unique minimiser, ``"grad"``:
         what ``|.|`` measures in ``steps_to_tol`` and ``rate``.
     divergence_bound : float
+        The bound on ``|x|`` and the buffer above which a run counts as
+        diverged (``1e50``).
     backend : str
         The engine that computed the numbers: ``"numba"``, ``"numpy"``,
         ``"dask+numba"`` or ``"dask+numpy"``.
@@ -99,6 +107,14 @@ class SweepResult:
     starts : ndarray or None
         Shape ``(*grid lengths, dim)``: where each run started, when the grid
         has an ``"x0_seed"`` axis; None when every run started at ``x0``.
+
+    Notes
+    -----
+    The fields are the per-point summaries :func:`sweep` defines: with
+    ``d_k = |x_k - x*|``, ``steps_to_tol = min{k : d_k <= tol d_0}`` and
+    ``rate = (d_K / d_0)^(1/K)``. :meth:`best` ranks the points by
+    ``steps_to_tol`` then ``rate``; :meth:`save` / :meth:`load` keep every
+    field in one ``.npz`` file (no pickles).
 
     Examples
     --------
@@ -308,6 +324,7 @@ def sweep(problem, lrs, momenta, *, x0, n_steps, method="heavy_ball", tol=1e-8, 
     x0 : array_like, shape (dim,)
         Start of every run (at rest: PyTorch's buffer starts empty).
     n_steps : int >= 1
+        Steps per run.
     method : {"gd", "heavy_ball", "nesterov"}
         ``torch.optim.SGD`` with ``momentum=0``, ``momentum=m`` or
         ``momentum=m, nesterov=True``; for Nesterov the iterate is PyTorch's
