@@ -319,9 +319,10 @@ class Scheme(NamedTuple):
     bit). Adding an integrator is one record plus its tests (and, for the
     kernels, a code and a branch there).
 
-    Attributes
+    Parameters
     ----------
     name : str
+        The method name :func:`integrate` takes (``"symplectic_euler"``, ...).
     step : callable
         ``step(grad, x, v, h, m, gamma) -> (x', v', g)``, the public step
         function (e.g. :func:`symplectic_euler`); every step is :func:`_step`.
@@ -345,6 +346,14 @@ class Scheme(NamedTuple):
         The gradient is taken at ``x + e v`` (Nesterov).
     code : int
         The scheme's code in the compiled kernels (:data:`heavyball.kernels.SCHEMES`).
+
+    Notes
+    -----
+    Every scheme is one kick and one drift: ``v' = (a v - c g) / div`` with
+    ``g = grad L(x + e v)`` and ``(a, c, e, div) = coefficients(h, m, gamma)``,
+    then ``x' = x + h v'`` (or ``x' = x + h v`` first, when ``drift_first``).
+    On ``L = lambda x^2 / 2`` this makes ``[x - x*, v]`` evolve by the 2 x 2
+    matrix whose entries ``blocks`` gives as ``p + q lambda``.
 
     Examples
     --------

@@ -347,7 +347,7 @@ def run_data(out="heavyball-tour", quick=False):
     """
     import time
 
-    from ._paths import check_directory
+    from .._paths import check_directory
 
     check_directory("out", out)
     start = time.perf_counter()
