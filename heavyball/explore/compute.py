@@ -181,18 +181,22 @@ def regimes(eig, lr, momentum):
     return [(float(l), float(lr * l), hb.spectral.regime(float(l), lr, momentum)) for l in eig[:8]]
 
 
-def window(problem, x0, run=None):
-    """A square-ish plotting window around the start and the minimiser."""
-    pts = [np.asarray(x0, float)[:2]]
-    if problem.minimizer is not None:
-        pts.append(np.asarray(problem.minimizer, float)[:2])
-    else:
-        pts.append(np.zeros(2))
-    pts = np.array(pts)
-    lo, hi = pts.min(axis=0), pts.max(axis=0)
-    span = max(float(np.max(hi - lo)), 1.0)
-    mid = (lo + hi) / 2
-    return (mid[0] - 0.75 * span, mid[0] + 0.75 * span), (mid[1] - 0.75 * span, mid[1] + 0.75 * span)
+def window(problem, x0, run):
+    """The plotting window: the run's points and the minimiser, padded, at most 10 start distances wide.
+
+    Rounded outward to a grid of 1/8 of the start distance, so that small moves of a slider
+    keep the window (and the cached contour) unchanged.
+    """
+    x0 = np.asarray(x0, float)[:2]
+    best = np.asarray(problem.minimizer, float)[:2] if problem.minimizer is not None else np.zeros(2)
+    unit = max(float(np.max(np.abs(x0 - best))), 0.5)
+    pts = run.x[:, :2]
+    pts = np.vstack([pts[np.all(np.isfinite(pts), axis=1)], best[None, :], x0[None, :]])
+    lo = np.maximum(pts.min(axis=0), x0 - 10 * unit)
+    hi = np.minimum(pts.max(axis=0), x0 + 10 * unit)
+    pad = 0.15 * np.maximum(hi - lo, unit)
+    q = unit / 8
+    return tuple(np.floor((lo - pad) / q) * q), tuple(np.ceil((hi + pad) / q) * q)
 
 
 @functools.lru_cache(maxsize=32)
@@ -207,10 +211,11 @@ def _contour(name, params, xlim, ylim):
     return {"x": xlim, "y": ylim, "z": np.where(np.isfinite(zl), zl, np.nan)}
 
 
-def contour(state, problem, x0):
+def contour(state, problem, x0, run):
     if problem.dim != 2:
         return None
-    xlim, ylim = window(problem, x0)
+    lo, hi = window(problem, x0, run)
+    xlim, ylim = (lo[0], hi[0]), (lo[1], hi[1])
     return _contour(state.problem, state.params, tuple(map(float, xlim)), tuple(map(float, ylim)))
 
 
@@ -303,7 +308,7 @@ def compute(state, *, rates=True):
                 exact_quadratic=exact, torch_call=torch, keras_call=keras,
                 map_text=map_text(state, lr, momentum, phys), regimes=regimes(eig, lr, momentum),
                 rates=_safe_rate_map(state, problem, x0, eig, phys, notes) if rates else None,
-                contour=contour(state, problem, x0), flow=flow(problem, phys, phys_run), notes=notes)
+                contour=contour(state, problem, x0, run), flow=flow(problem, phys, phys_run), notes=notes)
 
 
 def _safe_rate_map(state, problem, x0, eig, phys, notes):

@@ -1,0 +1,46 @@
+"""``heavyball explore``: serve the explorer on a local port until Ctrl-C."""
+
+from __future__ import annotations
+
+import sys
+
+INSTALL_HINT = "the explorer needs Panel: pip install -e '.[explore]' (or pip install 'heavyball-dynamics[explore]')"
+
+
+def serve(port=5006, host="127.0.0.1", open_browser=True):
+    """Serve the explorer at ``http://host:port/`` (one independent app per browser session).
+
+    Prints the URL, opens it unless ``open_browser`` is false, and returns the
+    process exit code: 0 when the server stops, 130 after Ctrl-C (SIGINT), 2
+    (after one line on stderr) when Panel is missing or the port cannot be bound.
+    Binds to 127.0.0.1 unless ``host`` says otherwise.
+    """
+    try:
+        import panel as pn
+    except ImportError:
+        print(f"heavyball explore: error: {INSTALL_HINT}", file=sys.stderr)
+        return 2
+    from .app import build
+
+    url = f"http://{host}:{port}/"
+    origins = [f"{host}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"]
+    try:
+        server = pn.serve(build, port=port, address=host, show=False, start=False, title="heavyball explore",
+                          websocket_origin=origins, threaded=False, print_url=False)
+    except OSError as exc:
+        print(f"heavyball explore: error: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    print(f"heavyball explore: serving {url} (Ctrl-C to stop)", flush=True)
+    if open_browser:
+        import webbrowser
+
+        webbrowser.open(url)
+    try:
+        server.start()
+        server.io_loop.start()
+    except KeyboardInterrupt:
+        print("heavyball explore: stopped", file=sys.stderr)
+        return 130
+    finally:
+        server.stop()
+    return 0
