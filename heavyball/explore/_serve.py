@@ -15,6 +15,9 @@ def serve(port=5006, host="127.0.0.1", open_browser=True):
     (after one line on stderr) when Panel is missing or the port cannot be bound.
     Binds to 127.0.0.1 unless ``host`` says otherwise.
     """
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        print(f"heavyball explore: error: `--port` must be an integer in [0, 65535], got {port!r}", file=sys.stderr)
+        return 2
     try:
         import panel as pn
     except ImportError:

@@ -23,7 +23,7 @@ INTEGRATOR_METHODS = ("symplectic_euler", "conformal_symplectic_euler", "implici
 METHODS = OPTIMIZER_METHODS + INTEGRATOR_METHODS
 
 #: Problem constructor arguments not offered as controls (sizes, data seeds, non-scalars).
-HIDDEN_PARAMS = ("dim", "seed", "n_samples", "batch_size", "eigenvalues", "H", "b", "c")
+HIDDEN_PARAMS = ("dim", "seed", "n_samples", "batch_size")
 
 #: Starting points (the CLI's) where ``(1, ..., 1)`` is a poor start.
 DEFAULT_X0 = {"rosenbrock": (-1.2, 1.0), "double_well": (1.4, 0.5), "saddle": (1.0, 1e-3), "lessard": (3.3,),
@@ -31,7 +31,6 @@ DEFAULT_X0 = {"rosenbrock": (-1.2, 1.0), "double_well": (1.4, 0.5), "saddle": (1
 
 MAX_STEPS = 20_000
 MAX_SEED = 2**32 - 1
-PHYSICAL_KEYS = ("mass", "friction", "step")
 
 
 class QueryError(ValueError):
@@ -49,8 +48,8 @@ def problem_parameters(name):
         raise QueryError("problem", f"unknown problem {name!r}; one of {', '.join(_problems.names())}")
     out = {}
     for p in inspect.signature(factory).parameters.values():
-        default = 10.0 if (name, p.name) == ("quadratic", "kappa") else p.default
-        if p.name in HIDDEN_PARAMS or isinstance(default, bool) or not isinstance(default, (int, float)):
+        default = 100.0 if (name, p.name) == ("quadratic", "kappa") else p.default
+        if p.name in HIDDEN_PARAMS or (name, p.name) == ("quadratic", "c") or isinstance(default, bool) or not isinstance(default, (int, float)):
             continue
         out[p.name] = default
     return out
@@ -167,10 +166,10 @@ def _build(raw):
             params.append((key, default))
     method = _choice("method", raw.pop("method", "heavy_ball"), METHODS)
     fields = {"problem": name, "params": tuple(params), "method": method}
-    physical = [k for k in PHYSICAL_KEYS if k in raw]
+    physical = [k for k in ("friction", "step") if k in raw]  # mass alone is the gauge of lr/momentum
     if physical and any(k in raw for k in ("lr", "momentum")):
         raise QueryError(physical[0], "give either lr and momentum or mass, friction and step, not both")
-    fields["param"] = "physical" if (set(physical) - {"mass"}) else "optimizer"
+    fields["param"] = "physical" if physical else "optimizer"
     if "lr" in raw:
         fields["lr"] = _number("lr", raw.pop("lr"), low=0.0, low_open=True)
     if "momentum" in raw:
