@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 
 INSTALL_HINT = "the explorer needs Panel: pip install -e '.[explore]' (or pip install 'heavyball-dynamics[explore]')"
@@ -29,7 +30,7 @@ def serve(port=5006, host="127.0.0.1", open_browser=True):
     origins = [f"{host}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"]
     try:
         server = pn.serve(build, port=port, address=host, show=False, start=False, title="heavyball explore",
-                          websocket_origin=origins, threaded=False, print_url=False)
+                          websocket_origin=origins, threaded=False, verbose=False)
     except OSError as exc:
         print(f"heavyball explore: error: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
         return 2
@@ -38,12 +39,23 @@ def serve(port=5006, host="127.0.0.1", open_browser=True):
         import webbrowser
 
         webbrowser.open(url)
+    interrupted = []
+
+    def on_sigint():  # stop the loop; the server then shuts down cleanly
+        interrupted.append(signal.SIGINT)
+        server.io_loop.stop()
+
+    loop = server.io_loop.asyncio_loop
+    loop.add_signal_handler(signal.SIGINT, on_sigint)
     try:
         server.start()
         server.io_loop.start()
     except KeyboardInterrupt:
+        interrupted.append(signal.SIGINT)
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+        server.stop()
+    if interrupted:
         print("heavyball explore: stopped", file=sys.stderr)
         return 130
-    finally:
-        server.stop()
     return 0

@@ -58,7 +58,7 @@ class Explorer:
 
     def __init__(self, query=""):
         self.busy = False
-        self.error = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
+        self.error = pn.pane.HTML("", visible=False, sizing_mode="stretch_width")
         try:
             self.state = from_query(query)
         except QueryError as exc:
@@ -194,7 +194,8 @@ class Explorer:
             self.busy = False
 
     def _show_error(self, message):
-        self.error.object = message
+        self.error.object = (f"<div class='hb-error' style='color:#900;background:#fee;border:1px solid #c66;"
+                             f"padding:6px 10px;border-radius:4px'>{html.escape(message)}</div>")
         self.error.visible = True
 
     # -------------------------------------------------------------------- views
