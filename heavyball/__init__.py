@@ -40,7 +40,7 @@ __version__ = "0.1.0"
 #: ``hb.kernels`` compiles or loads Numba kernels only when accessed).
 #: ``heavyball.sweep`` and ``heavyball.worst_case`` are the functions; their
 #: modules are ``sys.modules["heavyball.sweep"]`` etc.
-LAZY_SUBMODULES = ("spectral", "plotting", "kernels", "tour", "cli", "noise")
+LAZY_SUBMODULES = ("spectral", "plotting", "kernels", "tour", "cli", "noise", "explore")
 
 
 def __getattr__(name):

@@ -27,11 +27,18 @@ from .state import INTEGRATOR_METHODS, MAX_STEPS, METHODS, ExploreState, QueryEr
     problem_parameters, to_query
 
 REGIME_COLOURS = ("#4c72b0", "#55a868", "#dd8452", "#c44e52")  # monotone, oscillating, sign_flipping, divergent
+MAX_MARKERS = 300
 FIG = {"height": 330, "sizing_mode": "stretch_width", "tools": "pan,wheel_zoom,reset,save"}
 
 
 def build(query=""):
-    """One explorer (its own widgets and state); ``query`` is the first view unless the page's URL has one."""
+    """One explorer (its own widgets and state); ``query`` is the first view unless the page's URL has one.
+
+    Outside a server (a notebook) it loads Panel's notebook extension first, so the returned
+    object displays as the cell's output.
+    """
+    if pn.state.curdoc is None or pn.state.curdoc.session_context is None:
+        pn.extension()
     return Explorer(_page_query() or query).layout
 
 
@@ -203,7 +210,7 @@ class Explorer:
         self.text = pn.pane.HTML("", sizing_mode="stretch_width")
         self.src = {k: ColumnDataSource(data=d, name=k) for k, d in {
             "image": {"image": [np.zeros((2, 2))], "x": [0], "y": [0], "dw": [1], "dh": [1]},
-            "trajectory": {"x": [], "y": []}, "start": {"x": [], "y": []}, "minimizer": {"x": [], "y": []},
+            "trajectory": {"x": [], "y": []}, "markers": {"x": [], "y": []}, "start": {"x": [], "y": []}, "minimizer": {"x": [], "y": []},
             "phase": {"x": [], "v": []}, "flow": {"x0": [], "v0": [], "x1": [], "v1": []},
             "curve": {"k": [], "err": []}, "rho": {"k": [], "err": []},
             "rates": {"image": [np.zeros((2, 2))], "x": [0], "y": [0], "dw": [1], "dh": [1]},
@@ -212,7 +219,7 @@ class Explorer:
         f = self.fig_contour = figure(title="trajectory on log10(L - L*); click to start there", **FIG)
         f.image("image", x="x", y="y", dw="dw", dh="dh", source=self.src["image"], palette="Viridis256")
         f.line("x", "y", source=self.src["trajectory"], color="red", line_width=2)
-        f.scatter("x", "y", source=self.src["trajectory"], color="red", size=3)
+        f.scatter("x", "y", source=self.src["markers"], color="red", size=3)
         f.scatter("x", "y", source=self.src["start"], color="white", line_color="black", size=10)
         f.scatter("x", "y", source=self.src["minimizer"], marker="star", color="yellow", line_color="black", size=14)
         f.on_event("tap", self._tap_contour)
@@ -249,11 +256,12 @@ class Explorer:
         if push_url:  # a good setting clears the message of a bad one (the first view keeps a bad query's)
             self.error.visible = False
         self.state, self.view = state, view
-        self._visibility(state)
-        self._sync_derived(view)
-        self._draw(view)
-        if push_url and pn.state.location is not None:
-            pn.state.location.search = "?" + to_query(state)
+        with pn.io.hold():  # one message to the browser for all the changes of this move
+            self._visibility(state)
+            self._sync_derived(view)
+            self._draw(view)
+            if push_url and pn.state.location is not None:
+                pn.state.location.search = "?" + to_query(state)
         return True
 
     def _draw(self, v):
@@ -264,6 +272,8 @@ class Explorer:
         else:
             xy = {"x": x[:, 0], "y": x[:, 1]}
         self.src["trajectory"].data = xy
+        every = max(1, len(xy["x"]) // MAX_MARKERS)  # the line has every iterate; markers on at most 300
+        self.src["markers"].data = {"x": xy["x"][::every], "y": xy["y"][::every]}
         self.src["start"].data = {"x": [xy["x"][0]], "y": [xy["y"][0]]}
         m = v.problem.minimizer
         self.src["minimizer"].data = ({"x": [m[0]], "y": [m[1] if v.problem.dim > 1 else (v.problem.min_value or 0)]}
