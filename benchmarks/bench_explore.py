@@ -23,12 +23,10 @@ from __future__ import annotations
 import os
 import signal
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 
-from _common import ROOT, best_times, machine
+from _common import best_times, machine
 
 import numpy as np
 
@@ -99,21 +97,11 @@ const poll = setInterval(() => {
 
 
 def browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    sys.path.insert(0, os.path.join(ROOT, "tests"))
-    from test_explore_browser import open_page, start_server
+    from heavyball.explore._browser import chromium, open_page, start_server
 
     print("3. browser: slider move -> new trajectory drawn (20 moves), target < 200 ms")
     proc, url = start_server()
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = "/usr/bin/chromium"
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 f"--user-data-dir={tempfile.mkdtemp(prefix='hb-bench-')}", "--window-size=1400,1400"):
-        opts.add_argument(flag)
-    d = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+    d = chromium()
     try:
         for name in ("quadratic kappa=100", "rosenbrock"):
             open_page(d, url + "?" + CASES[name])

@@ -7,14 +7,9 @@ the page travels to the server exactly as a drag does) and read from what the pa
 Skipped where Panel, Selenium or Chromium/chromedriver are missing.
 """
 
-import os
 import re
-import shutil
 import signal
-import socket
 import subprocess
-import sys
-import tempfile
 import time
 import urllib.request
 
@@ -24,52 +19,19 @@ import pytest
 import heavyball as hb
 
 pytest.importorskip("panel")
-webdriver = pytest.importorskip("selenium.webdriver")
+pytest.importorskip("selenium.webdriver")
+
+from heavyball.explore._browser import SET_SLIDER_JS as SET_JS  # noqa: E402
+from heavyball.explore._browser import binaries, chromium, open_page, start_server, text, wait_for  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
-if not (CHROMIUM and CHROMEDRIVER):
+if binaries() is None:
     pytest.skip("needs chromium and chromedriver (apt-get install chromium chromium-driver)", allow_module_level=True)
 
 ISSUE_QUERY = "problem=quadratic&kappa=100&method=heavy_ball&lr=0.0330578&momentum=0.669421&x0=1,1"
 LAM = np.array([1.0, 100.0])
-
-STATUS_JS = """
-function walk(n, out) { if (n.shadowRoot) walk(n.shadowRoot, out);
-  for (const c of n.children || []) walk(c, out);
-  if (n.classList && n.classList.contains(arguments[0])) out.push(n.textContent); }
-const out = []; walk(document.documentElement, out); return out.join('\\n');
-""".replace("arguments[0]", "CLS")
-
-SET_JS = """
-const doc = Bokeh.documents[0];
-for (const m of doc.all_models) { if (m.type === 'Slider' && m.title === arguments[0]) { m.value = arguments[1]; return true; } }
-return false;
-"""
-
 TRAJ_JS = "const s = Bokeh.documents[0].get_model_by_name('trajectory'); return s ? Array.from(s.data.x) : null;"
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server():
-    port = _free_port()
-    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.Popen([sys.executable, "-m", "heavyball", "explore", "--no-browser", "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
-    line = proc.stdout.readline()  # "heavyball explore: serving http://127.0.0.1:P/ (Ctrl-C to stop)"
-    url = re.search(r"http://\S+/", line)
-    if not url:
-        proc.kill()
-        raise RuntimeError(f"no URL from the server: {line!r} {proc.stderr.read()}")
-    return proc, url.group(0)
 
 
 @pytest.fixture(scope="module")
@@ -85,37 +47,9 @@ def server():
 
 @pytest.fixture(scope="module")
 def driver():
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", f"--user-data-dir={tempfile.mkdtemp(prefix='hb-chromium-')}",
-                 "--window-size=1400,1400"):
-        opts.add_argument(flag)
-    from selenium.webdriver.chrome.service import Service
-
-    d = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    d = chromium()
     yield d
     d.quit()
-
-
-def text(d, cls="hb-status"):
-    return d.execute_script(STATUS_JS.replace("CLS", repr(cls)))
-
-
-def wait_for(predicate, timeout=20.0, what="condition"):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def open_page(d, url):
-    d.get(url)
-    return wait_for(lambda: text(d), what="the status text")
 
 
 def radius_in(status):

@@ -237,7 +237,7 @@ class Explorer:
         r.scatter("lr", "momentum", source=self.src["point"], marker="star", color="red", size=16)
         r.xaxis.axis_label, r.yaxis.axis_label = "lr", "momentum"
         r.on_event("tap", self._tap_rates)
-        g = self.fig_regimes = figure(title="regimes: monotone (blue), oscillating (green), sign-flipping (orange), divergent (red); dots: modes", x_range=(0, 4.2),
+        g = self.fig_regimes = figure(title="regimes: blue monotone, green oscillating, orange sign-flip, red divergent", x_range=(0, 4.2),
                                       y_range=(0, 1), **FIG)
         mapper = LinearColorMapper(palette=list(REGIME_COLOURS), low=-0.5, high=3.5)
         g.image(image=[regime_image()], x=0, y=0, dw=4.2, dh=1.0, color_mapper=mapper, alpha=0.6)
@@ -302,15 +302,18 @@ class Explorer:
 
     def _draw_curve(self, v):
         k = np.arange(len(v.run.loss))
-        if v.problem.minimizer is not None:
+        if v.exact_quadratic and v.problem.minimizer is not None:
             err = np.linalg.norm(v.run.x - np.asarray(v.problem.minimizer), axis=1)
             self.fig_curve.yaxis.axis_label = "|x_k - x*|"
+        elif v.problem.min_value is not None:
+            err = v.run.loss - v.problem.min_value
+            self.fig_curve.yaxis.axis_label = "L - L*"
         else:
             err = v.run.loss - np.min(v.run.loss)
             self.fig_curve.yaxis.axis_label = "L - min L"
         err = np.where(err > 0, err, np.nan)
         self.src["curve"].data = {"k": k, "err": err}
-        if v.radius is not None and v.problem.minimizer is not None and np.isfinite(v.radius) and v.radius > 0:
+        if v.radius is not None and v.exact_quadratic and np.isfinite(v.radius) and v.radius > 0:
             with np.errstate(all="ignore"):
                 rho = err[0] * v.radius ** k.astype(float)
             self.src["rho"].data = {"k": k, "err": np.where(rho > 1e-300, rho, np.nan)}
@@ -360,6 +363,8 @@ def _text_html(v):
     rho = (f"<b>spectral radius</b> rho = <span class='rho'>{v.radius:.12g}</span>"
            if v.radius is not None else "spectral radius: not defined (not a quadratic)")
     modes = ", ".join(f"lambda={l:.4g}: {r}" for l, _, r in v.regimes)
+    if modes and not v.exact_quadratic:
+        modes += " (local: the Hessian at the minimiser)"
     notes = "".join(f"<br><i>{html.escape(n)}</i>" for n in v.notes)
     return (f"<div class='hb-status'><b>status</b>: <span class='status'>{v.status}</span> "
             f"({s.method} on {s.problem}, {s.n_steps} steps)<br>{rho}"

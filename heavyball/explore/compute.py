@@ -290,7 +290,7 @@ def compute(state, *, rates=True):
     >>> from heavyball.explore import ExploreState, compute
     >>> v = compute(ExploreState(lr=0.0330578, momentum=0.669421, x0=(1.0, 1.0)), rates=False)
     >>> round(v.radius, 4), v.torch_call
-    (0.8182, 'torch.optim.SGD(params, lr=0.0330578, momentum=0.669421)')
+    (0.8185, 'torch.optim.SGD(params, lr=0.0330578, momentum=0.669421)')
     """
     problem = build_problem(state)
     x0 = np.asarray(state.start(problem.dim), dtype=float)
