@@ -199,3 +199,24 @@ def test_explore_without_panel_exits_2_with_the_install_hint(tmp_path):
 def test_explore_bad_port_exits_2(capsys):
     assert hb.cli.main(["explore", "--port", "70000", "--no-browser"]) == 2
     assert "`--port`" in capsys.readouterr().err
+
+
+def test_docs_page_examples_run():
+    import doctest
+    from pathlib import Path
+
+    path = Path(ROOT) / "docs" / "explore.md"
+    result = doctest.testfile(str(path), module_relative=False, verbose=False,
+                              optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
+    assert result.attempted >= 5 and result.failed == 0
+
+
+def test_lecture_numbers_of_the_docs():
+    """docs/explore.md's lecture quotes these rates and the physical setting of momentum 0.99."""
+    gd = compute(from_query("problem=quadratic&kappa=100&method=gd&lr=0.0198&n_steps=300"), rates=False)
+    assert gd.radius == pytest.approx(0.980, abs=5e-4)
+    _, _, rate = hb.spectral.optimal_parameters(1.0, 100.0, "heavy_ball")
+    assert rate == pytest.approx(0.818, abs=5e-4)
+    v = compute(from_query("problem=quadratic&kappa=100&lr=0.039&momentum=0.99&x0=1,1&n_steps=600"), rates=False)
+    assert v.radius == pytest.approx(0.99 ** 0.5, rel=1e-12) and v.run.status == 0
+    assert (round(v.physical.friction, 4), round(v.physical.step, 3)) == (0.0506, 0.197)
