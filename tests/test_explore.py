@@ -220,3 +220,18 @@ def test_lecture_numbers_of_the_docs():
     v = compute(from_query("problem=quadratic&kappa=100&lr=0.039&momentum=0.99&x0=1,1&n_steps=600"), rates=False)
     assert v.radius == pytest.approx(0.99 ** 0.5, rel=1e-12) and v.run.status == 0
     assert (round(v.physical.friction, 4), round(v.physical.step, 3)) == (0.0506, 0.197)
+
+
+def test_app_builds_without_a_server_and_shows_a_bad_query():
+    pytest.importorskip("panel")
+    from heavyball.explore.app import Explorer
+
+    ex = Explorer(ISSUE_QUERY)
+    assert ex.src["trajectory"].data["x"].tolist() == compute(from_query(ISSUE_QUERY), rates=False).run.x[:, 0].tolist()
+    assert ">0.818542956555<" in ex.text.object and not ex.error.visible
+    ex.lr.value = 0.02  # a widget change recomputes (no browser: the same code path as a slider move)
+    assert ex.state.lr == 0.02 and ex.view.radius == hb.spectral.spectral_radius([1.0, 100.0], 0.02, 0.669421)
+    bad = Explorer("lr=abc")
+    assert bad.error.visible and "`lr`" in bad.error.object and bad.state == ExploreState()
+    refused = Explorer("method=conformal_symplectic_euler&lr=0.01&momentum=0")  # the map refuses momentum 0
+    assert refused.error.visible and "`momentum`" in refused.error.object and refused.state == ExploreState()

@@ -84,20 +84,20 @@ class Explorer:
     # ------------------------------------------------------------------ widgets
     def _widgets(self):
         w = pn.widgets
-        self.problem = w.Select(name="problem", options=hb.problems.names(), width=260)
+        self.problem = w.Select(label="problem", options=hb.problems.names(), width=260)
         self.params = pn.Column(width=270)
-        self.method = w.Select(name="method", options=list(METHODS), width=260)
-        self.param = w.RadioButtonGroup(name="parametrisation", options=["optimizer", "physical"], width=260)
-        self.lr = w.FloatSlider(name="lr", start=1e-5, end=1.0, step=1e-5, format="0.00000", width=260)
-        self.momentum = w.FloatSlider(name="momentum", start=0.0, end=0.999, step=0.001, format="0.000",
+        self.method = w.Select(label="method", options=list(METHODS), width=260)
+        self.param = w.RadioButtonGroup(label="parametrisation", options=["optimizer", "physical"], width=260)
+        self.lr = w.FloatSlider(label="lr", start=1e-5, end=1.0, step=1e-5, format="0.00000", width=260)
+        self.momentum = w.FloatSlider(label="momentum", start=0.0, end=0.999, step=0.001, format="0.000",
                                       width=260)
-        self.mass = w.FloatInput(name="mass", start=0.0, step=0.1, width=260)
-        self.friction = w.FloatSlider(name="friction", start=0.01, end=20.0, step=0.01, width=260)
-        self.step = w.FloatSlider(name="step", start=0.001, end=2.0, step=0.001, format="0.000", width=260)
-        self.x0 = w.TextInput(name="x0 (or click on the contour)", width=260)
-        self.n_steps = w.IntSlider(name="n_steps", start=10, end=5000, step=10, width=260)
-        self.noise = w.FloatSlider(name="noise", start=0.0, end=2.0, step=0.01, width=260)
-        self.seed = w.IntInput(name="seed", start=0, width=260)
+        self.mass = w.FloatInput(label="mass", start=0.0, step=0.1, width=260)
+        self.friction = w.FloatSlider(label="friction", start=0.01, end=20.0, step=0.01, width=260)
+        self.step = w.FloatSlider(label="step", start=0.001, end=2.0, step=0.001, format="0.000", width=260)
+        self.x0 = w.TextInput(label="x0 (or click on the contour)", width=260)
+        self.n_steps = w.IntSlider(label="n_steps", start=10, end=5000, step=10, width=260)
+        self.noise = w.FloatSlider(label="noise", start=0.0, end=2.0, step=0.01, width=260)
+        self.seed = w.IntInput(label="seed", start=0, width=260)
         self.png = w.FileDownload(callback=self._png, filename="heavyball-explore.png", label="PNG of this view",
                                   width=260)
         self.gif = w.FileDownload(callback=self._gif, filename="heavyball-explore.gif",
@@ -115,7 +115,7 @@ class Explorer:
         out = []
         for key, default in problem_parameters(state.problem).items():
             cls = pn.widgets.IntInput if isinstance(default, int) else pn.widgets.FloatInput
-            wid = cls(name=key, value=values.get(key, default), width=260)
+            wid = cls(label=key, value=values.get(key, default), width=260)
             wid.param.watch(self._on_widget, "value")
             out.append(wid)
         self.params.objects = out
@@ -127,7 +127,7 @@ class Explorer:
                 self._param_widgets(s)
             else:
                 for wid in self.params.objects:
-                    wid.value = dict(s.params).get(wid.name, wid.value)
+                    wid.value = dict(s.params).get(wid.label, wid.value)
             self.problem.value, self.method.value, self.param.value = s.problem, s.method, s.param
             problem = hb.problems.get(s.problem, **s.problem_kwargs())
             self.lr.end = max(lr_limit(problem, spectrum(problem)[0]), s.lr)
@@ -152,7 +152,7 @@ class Explorer:
     def _state_from_widgets(self):
         q = {"problem": self.problem.value, "method": self.method.value}
         if self.problem.value == self.state.problem:
-            q.update({w.name: w.value for w in self.params.objects})
+            q.update({w.label: w.value for w in self.params.objects})
         if self.param.value == "physical":
             q.update(mass=self.mass.value, friction=self.friction.value, step=self.step.value)
         else:
