@@ -342,6 +342,8 @@ class Explorer:
         self.x0.value = f"{event.x:.6g},{event.y:.6g}"
 
     def _tap_rates(self, event):
+        if self.view.rates is None:
+            return
         self.busy = True
         self.param.value = "optimizer"
         if self.method.value in INTEGRATOR_METHODS or self.method.value == "gd":

@@ -77,7 +77,7 @@ def png_bytes(view, dpi=110):
     return buf.getvalue()
 
 
-def gif_bytes(view, frames=60, fps=15, dpi=80):
+def gif_bytes(view, frames=40, fps=10, dpi=72):
     """The trajectory drawn step by step over the contour, as GIF bytes (matplotlib's PillowWriter)."""
     from matplotlib.animation import FuncAnimation, PillowWriter
 
