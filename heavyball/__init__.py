@@ -41,7 +41,7 @@ from ._version import __version__
 #: ``hb.kernels`` compiles or loads Numba kernels only when accessed).
 #: ``heavyball.sweep`` and ``heavyball.worst_case`` are functions; their
 #: modules are the package ``heavyball.sweeps`` and ``heavyball.pep``.
-LAZY_SUBMODULES = ("spectral", "plotting", "kernels", "tour", "cli", "noise")
+LAZY_SUBMODULES = ("spectral", "plotting", "kernels", "tour", "cli", "noise", "explore")
 
 #: Public modules that moved, importable at their old path as the same module
 #: object: ``import heavyball.tour`` and ``hb.tour`` give ``heavyball.cli.tour``.

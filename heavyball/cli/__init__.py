@@ -191,6 +191,13 @@ def _build_parser():
     w.add_argument("--plot-field", default="rate", choices=("rate", "steps_to_tol", "final_loss"),
                    help="what --plot draws (default rate; colour limits follow the data)")
     _common(w, out_help="write the SweepResult to this .npz file (default sweep.npz)")
+
+    e = sub.add_parser("explore", help="a live explorer in the browser (needs the explore extra)",
+                       description="Serve the interactive explorer (problem, method, lr/momentum or "
+                       "mass/friction/step, x0, steps, noise) and print its URL; Ctrl-C stops it.")
+    e.add_argument("--port", type=int, default=5006, help="port (default 5006)")
+    e.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    e.add_argument("--no-browser", action="store_true", help="do not open a browser")
     return parser
 
 
@@ -227,6 +234,10 @@ def main(argv=None):
     """Entry point; returns the process exit code (0, or 2 after one line on stderr)."""
     args = _build_parser().parse_args(argv)
     try:
+        if args.command == "explore":
+            from ..explore._serve import serve
+
+            return serve(args.port, args.host, not args.no_browser)
         if args.command == "tour":
             from . import tour
 
