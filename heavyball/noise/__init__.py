@@ -35,9 +35,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _validation as _v
-from ._spectral_modes import check_hessian, check_method, check_rates
-from .spectral import spectral_radius
+from .. import _validation as _v
+from .._spectral_modes import check_hessian, check_method, check_rates
+from ..spectral import spectral_radius
 
 __all__ = ["noisy_system", "stationary_covariance", "stationary_loss", "expected_loss"]
 
