@@ -28,6 +28,12 @@ Functions: :func:`stationary_covariance` (the discrete Lyapunov equation
 ``S = A S A^T + B Q B^T``), :func:`stationary_loss` (``1/2 tr(H C)``) and
 :func:`expected_loss` (the exact mean and covariance recursions).
 
+The continuous limit (:mod:`heavyball.noise._sde`): :func:`langevin_sde` (the
+physical schemes under :func:`heavyball.maps.to_optimizer`),
+:func:`modified_equation` (Li, Tai and E), :func:`continuous_covariance`
+(``F S + S F^T + D = 0``), and :func:`langevin_limit` /
+:func:`modified_equation_limit` with the observed convergence order.
+
 Import as a submodule: ``from heavyball import noise`` (or ``hb.noise``).
 """
 
@@ -39,7 +45,9 @@ from .. import _validation as _v
 from .._spectral_modes import check_hessian, check_method, check_rates
 from ..spectral import spectral_radius
 
-__all__ = ["noisy_system", "stationary_covariance", "stationary_loss", "expected_loss"]
+__all__ = ["noisy_system", "stationary_covariance", "stationary_loss", "expected_loss",
+           "langevin_sde", "modified_equation", "continuous_covariance", "fitted_order", "langevin_limit",
+           "modified_equation_limit", "SDELimit"]
 
 
 def noisy_system(H, lr, momentum=0.0, method="heavy_ball"):
@@ -334,3 +342,7 @@ def _expected_modal(lam, lr, beta, method, q, e0, steps):
         out[k] = 0.5 * float(np.sum(lam * (m[:, 0] ** 2 + P[:, 0, 0])))
         m, P = np.einsum("nij,nj->ni", A, m), A @ P @ At + W
     return out
+
+
+from ._sde import (SDELimit, continuous_covariance, fitted_order, langevin_limit, langevin_sde,  # noqa: E402
+                   modified_equation, modified_equation_limit)
