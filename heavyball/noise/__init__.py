@@ -34,6 +34,11 @@ physical schemes under :func:`heavyball.maps.to_optimizer`),
 (``F S + S F^T + D = 0``), and :func:`langevin_limit` /
 :func:`modified_equation_limit` with the observed convergence order.
 
+Scaling rules (:mod:`heavyball.noise._scaling`): :func:`rule_floor` (the
+small-step floor ``lr tr(Q) / (4 B (1 - beta))``), :func:`rule_error` (the
+exact floor against it) and :func:`batch_equivalents` (a larger batch against a
+larger learning rate or momentum).
+
 Import as a submodule: ``from heavyball import noise`` (or ``hb.noise``).
 """
 
@@ -47,7 +52,7 @@ from ..spectral import spectral_radius
 
 __all__ = ["noisy_system", "stationary_covariance", "stationary_loss", "expected_loss",
            "langevin_sde", "modified_equation", "continuous_covariance", "fitted_order", "langevin_limit",
-           "modified_equation_limit", "SDELimit"]
+           "modified_equation_limit", "SDELimit", "rule_floor", "rule_error", "batch_equivalents"]
 
 
 def noisy_system(H, lr, momentum=0.0, method="heavy_ball"):
@@ -346,3 +351,4 @@ def _expected_modal(lam, lr, beta, method, q, e0, steps):
 
 from ._sde import (SDELimit, continuous_covariance, fitted_order, langevin_limit, langevin_sde,  # noqa: E402
                    modified_equation, modified_equation_limit)
+from ._scaling import batch_equivalents, rule_error, rule_floor  # noqa: E402
