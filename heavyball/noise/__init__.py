@@ -39,6 +39,10 @@ small-step floor ``lr tr(Q) / (4 B (1 - beta))``), :func:`rule_error` (the
 exact floor against it) and :func:`batch_equivalents` (a larger batch against a
 larger learning rate or momentum).
 
+Speed against floor (:mod:`heavyball.noise._pareto`): :func:`tradeoff` (the
+rate and floor maps over ``(lr, momentum)`` and their Pareto front) and
+:func:`pareto_front`.
+
 Import as a submodule: ``from heavyball import noise`` (or ``hb.noise``).
 """
 
@@ -52,7 +56,8 @@ from ..spectral import spectral_radius
 
 __all__ = ["noisy_system", "stationary_covariance", "stationary_loss", "expected_loss",
            "langevin_sde", "modified_equation", "continuous_covariance", "fitted_order", "langevin_limit",
-           "modified_equation_limit", "SDELimit", "rule_floor", "rule_error", "batch_equivalents"]
+           "modified_equation_limit", "SDELimit", "rule_floor", "rule_error", "batch_equivalents",
+           "pareto_front", "tradeoff", "Tradeoff"]
 
 
 def noisy_system(H, lr, momentum=0.0, method="heavy_ball"):
@@ -352,3 +357,4 @@ def _expected_modal(lam, lr, beta, method, q, e0, steps):
 from ._sde import (SDELimit, continuous_covariance, fitted_order, langevin_limit, langevin_sde,  # noqa: E402
                    modified_equation, modified_equation_limit)
 from ._scaling import batch_equivalents, rule_error, rule_floor  # noqa: E402
+from ._pareto import Tradeoff, pareto_front, tradeoff  # noqa: E402
