@@ -83,3 +83,33 @@ def test_the_fastest_tuning_is_on_the_front_and_gd_has_one_row():
         noise.tradeoff(np.diag([1.0]), [0.01, 0.1], [0.5, 1.0])
     with pytest.raises(ValueError, match="same shape"):
         noise.pareto_front([1.0, 2.0], [1.0])
+
+
+def test_spectrum_floors_and_the_cli_noise_flag(capsys):
+    import json
+
+    from heavyball import cli
+
+    r = noise.spectrum_floors(100.0, mu=2.0, sigma=0.3, lr=0.005, momentum=0.5, method="nesterov")
+    H, s = np.diag([2.0, 200.0]), 0.09
+    for m in ("gd", "heavy_ball", "nesterov"):
+        o = r["optimal"][m]
+        floor, rho = _hand_floor(H, o["lr"], o["momentum"], m, s * np.eye(2))
+        # the optimal tunings have a double root: np.linalg.eigvals is accurate to ~sqrt(eps) there
+        assert o["floor"] == pytest.approx(floor, rel=1e-9) and o["rate"] == pytest.approx(rho, rel=1e-7)
+        assert o["rule"] == pytest.approx(o["lr"] * 2 * s / (4 * (1 - o["momentum"])), rel=1e-12)
+    # the rate-optimal GD sits at the stiff mode's edge: its floor is (kappa + 1)/2 ... times the rule, here ~50x
+    assert r["optimal"]["gd"]["floor"] / r["optimal"]["gd"]["rule"] > 40
+    at = r["at"]
+    assert at["method"] == "nesterov" and at["floor"] == pytest.approx(_hand_floor(H, 0.005, 0.5, "nesterov",
+                                                                                   s * np.eye(2))[0], rel=1e-9)
+    assert noise.spectrum_floors(100.0, lr=0.5)["at"]["floor"] is None  # unstable
+    assert cli.main(["spectrum", "--kappa", "100", "--mu", "2", "--noise", "0.3", "--lr", "0.005",
+                     "--momentum", "0.5", "--method", "nesterov", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["noise"]["optimal"]["heavy_ball"]["floor"] == pytest.approx(r["optimal"]["heavy_ball"]["floor"])
+    assert cli.main(["spectrum", "--kappa", "100", "--noise", "0.3"]) == 0
+    text = capsys.readouterr().out
+    assert "floor" in text and "heavy_ball" in text.split("under gradient noise")[1]
+    assert cli.main(["spectrum", "--noise", "-1"]) != 0
+    assert "--noise" in capsys.readouterr().err

@@ -41,7 +41,7 @@ larger learning rate or momentum).
 
 Speed against floor (:mod:`heavyball.noise._pareto`): :func:`tradeoff` (the
 rate and floor maps over ``(lr, momentum)`` and their Pareto front) and
-:func:`pareto_front`.
+:func:`pareto_front`; :func:`spectrum_floors` for ``heavyball spectrum --noise``.
 
 Import as a submodule: ``from heavyball import noise`` (or ``hb.noise``).
 """
@@ -57,7 +57,7 @@ from ..spectral import spectral_radius
 __all__ = ["noisy_system", "stationary_covariance", "stationary_loss", "expected_loss",
            "langevin_sde", "modified_equation", "continuous_covariance", "fitted_order", "langevin_limit",
            "modified_equation_limit", "SDELimit", "rule_floor", "rule_error", "batch_equivalents",
-           "pareto_front", "tradeoff", "Tradeoff"]
+           "pareto_front", "tradeoff", "Tradeoff", "spectrum_floors"]
 
 
 def noisy_system(H, lr, momentum=0.0, method="heavy_ball"):
@@ -357,4 +357,4 @@ def _expected_modal(lam, lr, beta, method, q, e0, steps):
 from ._sde import (SDELimit, continuous_covariance, fitted_order, langevin_limit, langevin_sde,  # noqa: E402
                    modified_equation, modified_equation_limit)
 from ._scaling import batch_equivalents, rule_error, rule_floor  # noqa: E402
-from ._pareto import Tradeoff, pareto_front, tradeoff  # noqa: E402
+from ._pareto import Tradeoff, pareto_front, spectrum_floors, tradeoff  # noqa: E402

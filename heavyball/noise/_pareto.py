@@ -183,3 +183,75 @@ def _grid(name, values, positive=False):
     if arr.size == 0 or np.any(np.diff(arr) <= 0) or (positive and arr[0] <= 0) or (not positive and arr[0] < 0):
         raise ValueError(f"`{name}` must be strictly increasing and {'> 0' if positive else '>= 0'}, got {values!r}")
     return arr
+
+
+def spectrum_floors(kappa, mu=1.0, sigma=1.0, lr=None, momentum=0.0, method="heavy_ball"):
+    r"""Rate and noise floor of each optimal tuning (and of one setting) on ``diag(mu, kappa mu)``.
+
+    The numbers behind ``heavyball spectrum ... --noise SIGMA``.
+
+    Parameters
+    ----------
+    kappa : float >= 1
+        Condition number.
+    mu : float > 0
+        Smallest eigenvalue.
+    sigma : float >= 0
+        Gradient noise standard deviation per coordinate (``grad_noise``).
+    lr : float > 0, optional
+        Also report this setting.
+    momentum : float
+        Momentum of the setting (0 for ``"gd"``).
+    method : {"gd", "heavy_ball", "nesterov"}
+        Method of the setting.
+
+    Returns
+    -------
+    dict
+        ``noise_cov`` (``sigma^2``), ``optimal`` (per method: ``lr``,
+        ``momentum``, ``rate``, ``floor``, ``rule``) and, with ``lr``, ``at``
+        (the same keys for the setting; ``floor`` None when unstable).
+
+    Raises
+    ------
+    ValueError
+        For bad input, naming the parameter.
+
+    Notes
+    -----
+    ``floor`` is :func:`heavyball.noise.stationary_loss` with
+    ``Q = sigma^2 I``, ``rule`` the small-step :func:`heavyball.noise.rule_floor`
+    ``lr sigma^2 n / (4 (1 - beta))`` (``n = 2``), ``rate`` the spectral radius.
+
+    Examples
+    --------
+    >>> from heavyball import noise
+    >>> r = noise.spectrum_floors(100.0, sigma=0.1)
+    >>> round(r["optimal"]["heavy_ball"]["floor"], 6), round(r["optimal"]["heavy_ball"]["rate"], 6)
+    (0.025502, 0.818182)
+    """
+    from ..spectral import optimal_parameters, spectral_radius
+    from . import stationary_loss
+    from ._scaling import rule_floor
+
+    kappa = _v.real("kappa", kappa, low=1.0)
+    mu = _v.real("mu", mu, low=0.0, low_open=True)
+    sigma = _v.real("sigma", sigma, low=0.0)
+    H = np.diag([mu, kappa * mu])
+    if not np.isfinite(H).all():
+        raise ValueError("`kappa` * `mu` must be finite")
+    s = sigma * sigma
+
+    def row(a, b, m):
+        rate = float(spectral_radius(np.diag(H), a, b, m))
+        floor = stationary_loss(H, a, b, m, s) if rate < 1.0 else None
+        return dict(lr=a, momentum=b, rate=rate, floor=floor, rule=rule_floor(H, a, b, s))
+
+    out = dict(noise_cov=s, optimal={})
+    for m in ("gd", "heavy_ball", "nesterov"):
+        a, b, _ = optimal_parameters(mu, kappa * mu, m)
+        out["optimal"][m] = row(a, b, m)
+    if lr is not None:
+        out["at"] = dict(row(_v.real("lr", lr, low=0.0, low_open=True), _v.real("momentum", momentum), method),
+                         method=method)
+    return out
