@@ -43,6 +43,10 @@ Speed against floor (:mod:`heavyball.noise._pareto`): :func:`tradeoff` (the
 rate and floor maps over ``(lr, momentum)`` and their Pareto front) and
 :func:`pareto_front`; :func:`spectrum_floors` for ``heavyball spectrum --noise``.
 
+Minibatch least squares (:mod:`heavyball.noise._minibatch`):
+:func:`minibatch_floor`, exact although the noise depends on ``x`` (the
+second-moment recursion closes), against the constant-noise prediction.
+
 Import as a submodule: ``from heavyball import noise`` (or ``hb.noise``).
 """
 
@@ -57,7 +61,8 @@ from ..spectral import spectral_radius
 __all__ = ["noisy_system", "stationary_covariance", "stationary_loss", "expected_loss",
            "langevin_sde", "modified_equation", "continuous_covariance", "fitted_order", "langevin_limit",
            "modified_equation_limit", "SDELimit", "rule_floor", "rule_error", "batch_equivalents",
-           "pareto_front", "tradeoff", "Tradeoff", "spectrum_floors"]
+           "pareto_front", "tradeoff", "Tradeoff", "spectrum_floors",
+           "minibatch_floor", "MinibatchFloor"]
 
 
 def noisy_system(H, lr, momentum=0.0, method="heavy_ball"):
@@ -358,3 +363,4 @@ from ._sde import (SDELimit, continuous_covariance, fitted_order, langevin_limit
                    modified_equation, modified_equation_limit)
 from ._scaling import batch_equivalents, rule_error, rule_floor  # noqa: E402
 from ._pareto import Tradeoff, pareto_front, spectrum_floors, tradeoff  # noqa: E402
+from ._minibatch import MinibatchFloor, minibatch_floor  # noqa: E402
