@@ -47,6 +47,10 @@ Minibatch least squares (:mod:`heavyball.noise._minibatch`):
 :func:`minibatch_floor`, exact although the noise depends on ``x`` (the
 second-moment recursion closes), against the constant-noise prediction.
 
+Beyond quadratics (:mod:`heavyball.noise._measure`): :func:`measured_floor`,
+the simulated floor over seeds with its error bar, against the quadratic
+prediction at the minimiser's Hessian.
+
 Import as a submodule: ``from heavyball import noise`` (or ``hb.noise``).
 """
 
@@ -62,7 +66,7 @@ __all__ = ["noisy_system", "stationary_covariance", "stationary_loss", "expected
            "langevin_sde", "modified_equation", "continuous_covariance", "fitted_order", "langevin_limit",
            "modified_equation_limit", "SDELimit", "rule_floor", "rule_error", "batch_equivalents",
            "pareto_front", "tradeoff", "Tradeoff", "spectrum_floors",
-           "minibatch_floor", "MinibatchFloor"]
+           "minibatch_floor", "MinibatchFloor", "measured_floor", "MeasuredFloor"]
 
 
 def noisy_system(H, lr, momentum=0.0, method="heavy_ball"):
@@ -364,3 +368,4 @@ from ._sde import (SDELimit, continuous_covariance, fitted_order, langevin_limit
 from ._scaling import batch_equivalents, rule_error, rule_floor  # noqa: E402
 from ._pareto import Tradeoff, pareto_front, spectrum_floors, tradeoff  # noqa: E402
 from ._minibatch import MinibatchFloor, minibatch_floor  # noqa: E402
+from ._measure import MeasuredFloor, measured_floor  # noqa: E402
