@@ -76,6 +76,13 @@ def main(argv=None):
         print(f"  {'beta':>6} | " + " ".join(f"{'lr L=' + format(a, 'g'):>9}" for a in LR_L))
         for beta, row in zip(MOMENTA, tables[method]):
             print(f"  {beta:6g} | " + " ".join(_cell(x) for x in row))
+    print("Nesterov, one mode: floor / rule against 1 / (1 + x), x = lr lambda beta / (1 - beta) (the Hessian damping "
+          "lr beta H over the friction 1 - beta)")
+    for beta in (0.9, 0.99, 0.999):
+        for a in (1e-4, 1e-3, 1e-2):
+            x = a * beta / (1 - beta)
+            exact = 1.0 + noise.rule_error(np.diag([1.0]), a, beta, "nesterov")
+            print(f"  beta {beta:5g}  lr lambda {a:6g}  x = {x:6.4f}  exact {exact:.4f}  1/(1+x) {1 / (1 + x):.4f}")
     batches = {}
     for method in NAMES:
         batches[method] = batch_table(method)
