@@ -121,8 +121,8 @@ def main(argv=None):
     print(f"double well escape from the global minimum over the barrier (Delta L = {dL:.4f}):")
     print(f"  {'sigma':>6} {'T':>7} {'dL/T':>7} {'escaped':>14} {'median steps':>13}")
     for r in rows:
-        print(f"  {r['sigma']:6g} {r['T']:7.4f} {r['barrier_over_T']:7.3f} {r['escaped']:7.2f} +- {r['escaped_se']:4.2f}"
-              f" {r['median']:13.0f}")
+        print(f"  {r['sigma']:6g} {r['T']:7.4f} {r['barrier_over_T']:7.3f} {r['escaped']:7.2f} +- "
+              f"{r['escaped_se']:4.2f} {r['median']:13.0f}")
     print(f"  fitted slope of ln(median first passage) against Delta L / T: {slope:.2f} (Arrhenius: 1)")
     fig, axes = plt.subplots(1, 3, figsize=(15.0, 4.2), layout="constrained")
     for ax, (name, data) in zip(axes[:2], (("Rosenbrock", rosen), ("double well", well))):
