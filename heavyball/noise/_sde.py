@@ -266,8 +266,10 @@ def fitted_order(steps, errors):
     2.0
     """
     h = _v.vector("steps", steps)
+    if h.size < 2 or np.any(h <= 0.0):
+        raise ValueError(f"`steps` needs at least two entries > 0, got {steps!r}")
     e = _v.vector("errors", errors, h.size)
-    if h.size < 2 or np.any(h <= 0.0) or np.any(e <= 0.0):
+    if np.any(e <= 0.0):
         raise ValueError("`steps` and `errors` need at least two positive entries each")
     return float(np.polyfit(np.log(h), np.log(e), 1)[0])
 
