@@ -836,3 +836,26 @@ def test_R59_frictionless_motion_never_converges():
 
     for lr in (0.01, 0.5, 3.9):  # beta = 1: every stable-looking step has spectral radius exactly 1
         assert spectral.spectral_radius([1.0], lr, 1.0) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_R60_the_fastest_descent_is_not_the_smooth_one():
+    from scipy.stats import spearmanr
+
+    mod = importlib.import_module("claims_smooth")
+    lrs, betas = np.geomspace(1e-3, 0.039, 10), np.linspace(0.0, 0.95, 8)
+    rows = mod.runs(lrs, betas)
+    # one row by hand: torch SGD on diag(1, 100) from (1, 1)
+    a, b, s, share = rows[np.argmin(rows[:, 2])]
+    lam, x, buf, losses = np.array([1.0, 100.0]), np.ones(2), np.zeros(2), []
+    for _ in range(int(s) + 1):
+        losses.append(0.5 * float(lam @ (x * x)))
+        if np.linalg.norm(x) <= 1e-6 * np.sqrt(2):
+            break
+        buf = b * buf + lam * x
+        x = x - a * buf
+    assert len(losses) == s + 1 and np.linalg.norm(x) <= 1e-6 * np.sqrt(2)
+    assert share == pytest.approx(np.mean(np.diff(losses) > 0), abs=1e-12) and share > 0.1
+    smooth = rows[rows[:, 3] == 0]
+    assert smooth[:, 2].min() > 3 * s  # the fastest monotone-loss run is several times slower
+    assert mod.spearman(rows[:, 3], rows[:, 2]) == pytest.approx(spearmanr(rows[:, 3], rows[:, 2])[0], abs=1e-12)
+    assert mod.spearman(rows[:, 3], rows[:, 2]) < -0.5
