@@ -1,4 +1,4 @@
-r"""Momentum under gradient noise on a quadratic: the exact discrete core.
+r"""Momentum under gradient noise: exact on quadratics, the SDE limit, scaling rules, measured beyond.
 
 On ``L(x) = 1/2 (x - x*)^T H (x - x*)`` the optimisers of
 :func:`heavyball.optimize` with ``grad_noise = sigma`` see the gradients
