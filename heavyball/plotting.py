@@ -21,6 +21,7 @@ function            draws
 ``convergence``     ``L(x_k) - L*`` or ``|x_k - x*|`` against ``k`` (log scale)
 ``rate_heatmap``    spectral radius over ``(lr, momentum)``: analytic or measured
 ``regime_map``      heavy-ball regimes of one mode over ``(lr lambda, beta)``
+``floor_heatmap``   noise floor ``E[L] - L*`` over ``(lr, momentum)``, Pareto front on top
 ==================  ===========================================================
 """
 
@@ -34,7 +35,8 @@ from ._methods import SGD_METHODS
 from .integrators import METHODS
 from .system import DampedParticle
 
-__all__ = ["contour", "trajectories", "phase_portrait", "convergence", "rate_heatmap", "regime_map"]
+__all__ = ["contour", "trajectories", "phase_portrait", "convergence", "rate_heatmap", "regime_map",
+           "floor_heatmap"]
 
 
 # --------------------------------------------------------------------------- contour
@@ -983,3 +985,119 @@ def _mark_modes(ax, eigenvalues, lr, momentum):
             markeredgecolor="black", linestyle="none", label=label, zorder=5)
     return Line2D([], [], marker="X", markersize=8, color="#D55E00", markeredgecolor="black", linestyle="none",
                   label=label)
+
+
+# ------------------------------------------------------------------------ floor map
+def floor_heatmap(H, *, lrs, momenta, method="heavy_ball", noise_cov=1.0, vmin=None, vmax=None, cmap="cividis",
+                  front=True, optimum=True, colorbar=True, legend=True, ax=None, mesh_kw=None):
+    r"""Stationary loss floor under gradient noise over a ``(lr, momentum)`` grid.
+
+    The companion of :func:`rate_heatmap` (draw the two side by side): the
+    exact floor ``lim E[L(x_k)] - L*`` of :func:`heavyball.noise.tradeoff`
+    on a logarithmic colour scale, unstable points light grey, and the
+    tunings on the Pareto front of rate against floor as white dots.
+
+    Parameters
+    ----------
+    H : array_like, shape (n, n), or Quadratic
+        Symmetric positive definite Hessian.
+    lrs : array_like
+        Strictly increasing learning rates ``> 0`` (log-spaced: log axis).
+    momenta : array_like
+        Strictly increasing momenta in ``[0, 1)``.
+    method : {"gd", "heavy_ball", "nesterov"}
+        The optimiser (PyTorch semantics).
+    noise_cov : float >= 0, array_like shape (n,) or (n, n)
+        Gradient noise covariance (``sigma^2`` for ``grad_noise = sigma``).
+    vmin, vmax : float > 0, optional
+        Colour limits of the floor (default: the range drawn).
+    cmap : str
+        Perceptually uniform colour map (low floor dark).
+    front : bool
+        Mark the Pareto-optimal tunings.
+    optimum : bool
+        Mark the rate-optimal tuning of :func:`heavyball.spectral.optimal_parameters`
+        for the extreme eigenvalues, with its floor in the legend.
+    colorbar, legend : bool
+        Draw a colour bar and a legend.
+    ax : matplotlib Axes, optional
+        Draw here (default: a new figure).
+    mesh_kw : dict, optional
+        Extra keywords for ``ax.pcolormesh`` (copied).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``ax.collections[0]`` is the ``QuadMesh`` whose array is the floor
+        (shape ``(len(momenta), len(lrs))``, masked where unstable).
+
+    Raises
+    ------
+    ValueError
+        For bad input (see :func:`heavyball.noise.tradeoff`) or bad colour limits.
+
+    Notes
+    -----
+    The floor is ``1/2 tr(H C)`` with ``C`` the solution of the discrete
+    Lyapunov equation ``S = A S A^T + B Q B^T``
+    (:func:`heavyball.noise.stationary_loss`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from heavyball import plotting
+    >>> ax = plotting.floor_heatmap(np.diag([1.0, 100.0]), lrs=np.geomspace(1e-3, 0.03, 12),
+    ...                             momenta=np.linspace(0, 0.9, 10))
+    >>> ax.collections[0].get_array().shape, ax.get_xscale()
+    ((10, 12), 'log')
+    >>> import matplotlib.pyplot as plt; plt.close(ax.figure)
+    """
+    import matplotlib
+    from matplotlib.colors import LogNorm
+
+    from . import noise, spectral
+
+    t = noise.tradeoff(H, lrs, momenta, method, noise_cov)
+    good = t.floor[np.isfinite(t.floor) & (t.floor > 0)]
+    low = float(good.min()) if good.size else 1e-3
+    high = float(good.max()) if good.size else 1.0
+    vmin = _v.real("vmin", low if vmin is None else vmin, low=0.0, low_open=True)
+    vmax = _v.real("vmax", max(high, 10.0 * vmin) if vmax is None else vmax, low=vmin, low_open=True)
+    kw = _s.copy_kw("mesh_kw", mesh_kw)
+    kw.setdefault("shading", "flat")
+    ax = _s.new_axes(ax, figsize=(5.4, 4.2))
+    cm = matplotlib.colormaps[cmap].with_extremes(bad=_DIVERGENT)
+    shown = np.ma.masked_array(t.floor, mask=~np.isfinite(t.floor))
+    geometric = _s.is_geometric(t.lrs)
+    mesh = ax.pcolormesh(_s.cell_edges(t.lrs, geometric), _s.cell_edges(t.momenta, False), shown, cmap=cm,
+                         norm=LogNorm(vmin=vmin, vmax=vmax, clip=True), **kw)
+    if geometric:
+        ax.set_xscale("log")
+    if colorbar:
+        ax.figure.colorbar(mesh, ax=ax).set_label(r"noise floor $E[L] - L^*$ (exact)")
+    extra = []
+    if np.any(~np.isfinite(t.floor)):
+        from matplotlib.patches import Patch
+
+        extra.append(Patch(facecolor=_DIVERGENT, edgecolor="0.5", label=r"unstable ($\rho \geq 1$)"))
+    if front and len(t.front):
+        ax.plot(t.lrs[t.front[:, 1]], t.momenta[t.front[:, 0]], "o", markersize=3, color="white",
+                markeredgecolor="black", markeredgewidth=0.4, linestyle="none",
+                label=f"Pareto front (rate vs floor, {len(t.front)} points)", zorder=4)
+    if optimum and method != "gd":
+        lam = np.linalg.eigvalsh(_hessian(H))
+        lr, beta, rho = spectral.optimal_parameters(float(lam[0]), float(lam[-1]), method)
+        floor = noise.stationary_loss(H, lr, beta, method, noise_cov)
+        ax.plot([lr], [beta], marker="*", markersize=14, color="white", markeredgecolor="black", linestyle="none",
+                label=f"rate optimum: floor {floor:.3g}", zorder=5)
+    ax.set_xlabel(r"learning rate $\alpha$")
+    ax.set_ylabel(r"momentum $\beta$")
+    if legend:
+        _legend(ax, extra, loc="lower left")
+    return ax
+
+
+def _hessian(H):
+    from ._spectral_modes import check_hessian
+
+    return check_hessian(H)

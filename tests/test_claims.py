@@ -759,3 +759,103 @@ def test_R16_R21_agree_with_heavyball_spectral():
     lrs = np.linspace(1e-3, 0.04, 400)
     best_09 = min(spectral.spectral_radius([1.0, 100.0], lr, 0.9) for lr in lrs)
     assert best_09 == pytest.approx(math.sqrt(0.9), rel=1e-12)  # R21: beta = 0.9 cannot beat sqrt(0.9) at kappa 100
+
+
+# --- Nesterov and friction (issue 15): claims_nesterov.py ----------------------------------------
+
+def test_R55_tuned_nesterov_is_slower_than_tuned_heavy_ball_on_quadratics():
+    from heavyball import spectral
+    from heavyball.diagnostics import steps_to_tolerance
+
+    for k in (10.0, 100.0, 1000.0):
+        _, _, r_hb = spectral.optimal_parameters(1.0, k, "heavy_ball")
+        lr, beta, r_nag = spectral.optimal_parameters(1.0, k, "nesterov")
+        assert r_hb == pytest.approx((math.sqrt(k) - 1) / (math.sqrt(k) + 1), rel=1e-12)
+        assert r_nag == pytest.approx(1 - 2 / math.sqrt(3 * k + 1), rel=1e-9)
+        assert r_hb < r_nag
+    # simulated on diag(1, 100): steps to 1e-6 (the seed re-measurement: 0.818 against 0.886)
+    q = hb.Quadratic.diagonal([1.0, 100.0])
+    steps = {}
+    for m in ("heavy_ball", "nesterov"):
+        lr, beta, _ = spectral.optimal_parameters(1.0, 100.0, m)
+        traj = hb.optimize(q, hb.SGD(lr, beta, nesterov=m == "nesterov"), [1.0, 1.0], n_steps=400)
+        steps[m] = steps_to_tolerance(traj, 1e-6, minimizer=q.minimizer)
+    assert 0 < steps["heavy_ball"] < steps["nesterov"]
+
+
+def test_R56_nesterov_stable_range_shrinks_as_the_momentum_grows():
+    mod = importlib.import_module("claims_nesterov")
+    for b in (0.0, 0.5, 0.9, 0.99):
+        e_hb, e_nag = mod.stable_edge(b, "heavy_ball"), mod.stable_edge(b, "nesterov")
+        assert e_hb == pytest.approx(2 * (1 + b), rel=1e-9)  # bisection on the spectral radius vs closed form
+        assert e_nag == pytest.approx(2 * (1 + b) / (1 + 2 * b), rel=1e-9)
+        assert e_nag <= e_hb
+    assert mod.stable_edge(0.99, "nesterov") < mod.stable_edge(0.5, "nesterov") < mod.stable_edge(0.0, "nesterov")
+
+
+def _hand_overshoot(lr, beta, nesterov, n=400):
+    """Torch SGD on x^2/2 from x = 1 at rest, written here; overshoot = max(0, -min x)."""
+    x, b, low = 1.0, 0.0, 1.0
+    for _ in range(n):
+        g = x
+        b = beta * b + g
+        x -= lr * (g + beta * b) if nesterov else lr * b
+        low = min(low, x)
+    return max(0.0, -low)
+
+
+def test_R57_nesterov_overshoots_less_at_equal_settings_but_not_everywhere():
+    mod = importlib.import_module("claims_nesterov")
+    betas, lrs = np.linspace(0.0, 0.95, 6), np.geomspace(0.01, 1.3, 7)
+    s = mod.overshoots(betas, lrs, 400)
+    assert s["heavy_ball"][3, 4] == pytest.approx(_hand_overshoot(lrs[4], betas[3], False), rel=1e-12)
+    assert s["nesterov"][3, 4] == pytest.approx(_hand_overshoot(lrs[4], betas[3], True), rel=1e-12)
+    both = np.isfinite(s["heavy_ball"]) & np.isfinite(s["nesterov"])
+    less = s["nesterov"][both] <= s["heavy_ball"][both]
+    assert np.mean(less) > 0.8 and not np.all(less)  # mostly less, more near Nesterov's smaller edge
+    assert _hand_overshoot(1.3, 0.95, True) > _hand_overshoot(1.3, 0.95, False)
+
+
+def test_R58_nesterov_noise_floor_is_lower_at_high_momentum():
+    mod = importlib.import_module("claims_nesterov")
+    r = mod.floor_ratios([0.5, 0.9, 0.99], 0.1)
+    assert abs(r[0.5] - 1) < 0.01 and r[0.9] < 0.85 and r[0.99] < 0.55
+    # the stiff mode's ratio is about 1 / (1 + x), x = lr lambda beta / (1 - beta) (the Hessian damping)
+    from heavyball import noise
+
+    one = noise.stationary_loss(np.diag([1.0]), 0.001, 0.99, "nesterov") / noise.stationary_loss(
+        np.diag([1.0]), 0.001, 0.99, "heavy_ball")
+    assert one == pytest.approx(1 / (1 + 0.001 * 0.99 / 0.01), rel=0.01)
+
+
+def test_R59_frictionless_motion_never_converges():
+    mod = importlib.import_module("claims_nesterov")
+    amp, last = mod.frictionless(0.1, 4000)
+    assert amp > 0.99 and last > 0.0
+    from heavyball import spectral
+
+    for lr in (0.01, 0.5, 3.9):  # beta = 1: every stable-looking step has spectral radius exactly 1
+        assert spectral.spectral_radius([1.0], lr, 1.0) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_R60_the_fastest_descent_is_not_the_smooth_one():
+    from scipy.stats import spearmanr
+
+    mod = importlib.import_module("claims_smooth")
+    lrs, betas = np.geomspace(1e-3, 0.039, 10), np.linspace(0.0, 0.95, 8)
+    rows = mod.runs(lrs, betas)
+    # one row by hand: torch SGD on diag(1, 100) from (1, 1)
+    a, b, s, share = rows[np.argmin(rows[:, 2])]
+    lam, x, buf, losses = np.array([1.0, 100.0]), np.ones(2), np.zeros(2), []
+    for _ in range(int(s) + 1):
+        losses.append(0.5 * float(lam @ (x * x)))
+        if np.linalg.norm(x) <= 1e-6 * np.sqrt(2):
+            break
+        buf = b * buf + lam * x
+        x = x - a * buf
+    assert len(losses) == s + 1 and np.linalg.norm(x) <= 1e-6 * np.sqrt(2)
+    assert share == pytest.approx(np.mean(np.diff(losses) > 0), abs=1e-12) and share > 0.1
+    smooth = rows[rows[:, 3] == 0]
+    assert smooth[:, 2].min() > 3 * s  # the fastest monotone-loss run is several times slower
+    assert mod.spearman(rows[:, 3], rows[:, 2]) == pytest.approx(spearmanr(rows[:, 3], rows[:, 2])[0], abs=1e-12)
+    assert mod.spearman(rows[:, 3], rows[:, 2]) < -0.5

@@ -367,3 +367,37 @@ def test_rate_heatmap_picks_its_top_colour_from_the_rates():
     slow = dataclasses.replace(res, rate=np.where(res.diverged, np.inf, 0.99995))
     assert plotting.rate_heatmap(slow, ax=plt.figure().subplots()).collections[0].get_clim() == (0.0, 0.99999)
     plt.close("all")
+
+
+# ------------------------------------------------------------------------ floor map (issue 15)
+def test_floor_heatmap_draws_the_exact_floor_the_front_and_the_optimum():
+    from heavyball import noise
+
+    H, lrs, momenta = np.diag([1.0, 100.0]), np.geomspace(1e-3, 0.04, 12), np.linspace(0.0, 0.9, 8)
+    fig, (a, b) = plt.subplots(1, 2)
+    assert plotting.floor_heatmap(H, lrs=lrs, momenta=momenta, noise_cov=0.25, ax=b) is b
+    plotting.rate_heatmap(eigenvalues=[1.0, 100.0], lrs=lrs, momenta=momenta, ax=a)  # the panel next to it
+    t = noise.tradeoff(H, lrs, momenta, "heavy_ball", 0.25)
+    drawn = b.collections[0].get_array()
+    assert drawn.shape == (8, 12) and b.get_xscale() == "log"
+    np.testing.assert_array_equal(np.ma.getmaskarray(drawn), ~np.isfinite(t.floor))
+    np.testing.assert_allclose(drawn.compressed(), t.floor[np.isfinite(t.floor)], rtol=1e-12)
+    # one exact value, independently: heavy ball mode floor lr s (1 + b) / (2 (1 - b)(2 (1 + b) - lr lambda))
+    lr, beta = lrs[0], momenta[3]
+    want = sum(lr * 0.25 * (1 + beta) / (2 * (1 - beta) * (2 * (1 + beta) - lr * lam)) for lam in (1.0, 100.0))
+    assert drawn[3, 0] == pytest.approx(want, rel=1e-12)
+    front = [ln for ln in b.get_lines() if ln.get_label().startswith("Pareto")][0]
+    np.testing.assert_allclose(front.get_xdata(), lrs[t.front[:, 1]])
+    np.testing.assert_allclose(front.get_ydata(), momenta[t.front[:, 0]])
+    star = [ln for ln in b.get_lines() if ln.get_label().startswith("rate optimum")][0]
+    lr_opt, beta_opt, _ = hb.spectral.optimal_parameters(1.0, 100.0, "heavy_ball")
+    assert (star.get_xdata()[0], star.get_ydata()[0]) == pytest.approx((lr_opt, beta_opt))
+    assert f"{noise.stationary_loss(H, lr_opt, beta_opt, 'heavy_ball', 0.25):.3g}" in star.get_label()
+    assert b.get_legend() is not None
+
+
+def test_floor_heatmap_errors():
+    with pytest.raises(ValueError, match="vmin"):
+        plotting.floor_heatmap(np.diag([1.0, 2.0]), lrs=[0.01, 0.1], momenta=[0.0, 0.5], vmin=-1.0)
+    with pytest.raises(ValueError, match="lrs"):
+        plotting.floor_heatmap(np.diag([1.0, 2.0]), lrs=[0.1, 0.01], momenta=[0.0, 0.5])

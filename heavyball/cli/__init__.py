@@ -166,6 +166,8 @@ def _build_parser():
     sp.add_argument("--momentum", type=_finite, default=0.0, help="momentum for --lr (default 0)")
     sp.add_argument("--method", default="heavy_ball", choices=SGD_METHODS,
                     help="method for --lr (default heavy_ball)")
+    sp.add_argument("--noise", type=_finite, default=None, metavar="SIGMA",
+                    help="gradient noise std per coordinate: also print each tuning's loss floor")
     _common(sp)
 
     w = sub.add_parser("sweep", help="simulate a grid of (lr, momentum) and save it",

@@ -272,6 +272,12 @@ def run_spectrum(args):
                                      regime=spectral.regime(value, args.lr, args.momentum)
                                      if args.method == "heavy_ball" else None)
         out["at"] = at
+    if getattr(args, "noise", None) is not None:  # issue 15: the floor next to the rate
+        from ..noise import spectrum_floors
+
+        if not 0 <= args.noise < float("inf"):
+            raise ValueError(f"`--noise` must be finite and >= 0, got {args.noise!r}")
+        out["noise"] = spectrum_floors(args.kappa, mu, args.noise, args.lr, args.momentum, args.method)
     return out
 
 
@@ -299,6 +305,19 @@ def text_spectrum(r):
         for name, m in a["modes"].items():
             regime = f", {m['regime']}" if m["regime"] else ""
             lines.append(f"  mode {name} = {m['eigenvalue']:g}: root modulus {m['root_modulus']:.5f}{regime}")
+    if "noise" in r:
+        lines.append(_text_noise(r["noise"]))
+    return "\n".join(lines)
+
+
+def _text_noise(n):
+    lines = [f"under gradient noise of variance {n['noise_cov']:g} per coordinate: floor E[L] - L* (exact; "
+             "small-step rule lr tr(Q) / (4 (1 - momentum)))",
+             f"  {'method':<11} {'rate':>9} {'floor':>12} {'rule':>12}"]
+    rows = list(n["optimal"].items()) + ([("at " + n["at"]["method"], n["at"])] if "at" in n else [])
+    for name, o in rows:
+        floor = "unstable" if o["floor"] is None else f"{o['floor']:.5g}"
+        lines.append(f"  {name:<11} {o['rate']:9.5f} {floor:>12} {o['rule']:12.5g}")
     return "\n".join(lines)
 
 

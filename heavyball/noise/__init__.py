@@ -1,4 +1,4 @@
-r"""Momentum under gradient noise on a quadratic: the exact discrete core.
+r"""Momentum under gradient noise: exact on quadratics, the SDE limit, scaling rules, measured beyond.
 
 On ``L(x) = 1/2 (x - x*)^T H (x - x*)`` the optimisers of
 :func:`heavyball.optimize` with ``grad_noise = sigma`` see the gradients
@@ -28,6 +28,29 @@ Functions: :func:`stationary_covariance` (the discrete Lyapunov equation
 ``S = A S A^T + B Q B^T``), :func:`stationary_loss` (``1/2 tr(H C)``) and
 :func:`expected_loss` (the exact mean and covariance recursions).
 
+The continuous limit (:mod:`heavyball.noise._sde`): :func:`langevin_sde` (the
+physical schemes under :func:`heavyball.maps.to_optimizer`),
+:func:`modified_equation` (Li, Tai and E), :func:`continuous_covariance`
+(``F S + S F^T + D = 0``), and :func:`langevin_limit` /
+:func:`modified_equation_limit` with the observed convergence order.
+
+Scaling rules (:mod:`heavyball.noise._scaling`): :func:`rule_floor` (the
+small-step floor ``lr tr(Q) / (4 B (1 - beta))``), :func:`rule_error` (the
+exact floor against it) and :func:`batch_equivalents` (a larger batch against a
+larger learning rate or momentum).
+
+Speed against floor (:mod:`heavyball.noise._pareto`): :func:`tradeoff` (the
+rate and floor maps over ``(lr, momentum)`` and their Pareto front) and
+:func:`pareto_front`; :func:`spectrum_floors` for ``heavyball spectrum --noise``.
+
+Minibatch least squares (:mod:`heavyball.noise._minibatch`):
+:func:`minibatch_floor`, exact although the noise depends on ``x`` (the
+second-moment recursion closes), against the constant-noise prediction.
+
+Beyond quadratics (:mod:`heavyball.noise._measure`): :func:`measured_floor`,
+the simulated floor over seeds with its error bar, against the quadratic
+prediction at the minimiser's Hessian.
+
 Import as a submodule: ``from heavyball import noise`` (or ``hb.noise``).
 """
 
@@ -35,11 +58,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _validation as _v
-from .spectral._modes import check_hessian, check_method, check_rates
-from .spectral import spectral_radius
+from .. import _validation as _v
+from ..spectral._modes import check_hessian, check_method, check_rates
+from ..spectral import spectral_radius
 
-__all__ = ["noisy_system", "stationary_covariance", "stationary_loss", "expected_loss"]
+__all__ = ["noisy_system", "stationary_covariance", "stationary_loss", "expected_loss",
+           "langevin_sde", "modified_equation", "continuous_covariance", "fitted_order", "langevin_limit",
+           "modified_equation_limit", "SDELimit", "rule_floor", "rule_error", "batch_equivalents",
+           "pareto_front", "tradeoff", "Tradeoff", "spectrum_floors",
+           "minibatch_floor", "MinibatchFloor", "measured_floor", "MeasuredFloor"]
 
 
 def noisy_system(H, lr, momentum=0.0, method="heavy_ball"):
@@ -334,3 +361,11 @@ def _expected_modal(lam, lr, beta, method, q, e0, steps):
         out[k] = 0.5 * float(np.sum(lam * (m[:, 0] ** 2 + P[:, 0, 0])))
         m, P = np.einsum("nij,nj->ni", A, m), A @ P @ At + W
     return out
+
+
+from ._sde import (SDELimit, continuous_covariance, fitted_order, langevin_limit, langevin_sde,  # noqa: E402
+                   modified_equation, modified_equation_limit)
+from ._scaling import batch_equivalents, rule_error, rule_floor  # noqa: E402
+from ._pareto import Tradeoff, pareto_front, spectrum_floors, tradeoff  # noqa: E402
+from ._minibatch import MinibatchFloor, minibatch_floor  # noqa: E402
+from ._measure import MeasuredFloor, measured_floor  # noqa: E402
