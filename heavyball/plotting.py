@@ -1098,6 +1098,6 @@ def floor_heatmap(H, *, lrs, momenta, method="heavy_ball", noise_cov=1.0, vmin=N
 
 
 def _hessian(H):
-    from ._spectral_modes import check_hessian
+    from .spectral._modes import check_hessian
 
     return check_hessian(H)

@@ -15,10 +15,11 @@ import math
 from urllib.parse import parse_qsl, urlencode
 
 from .. import problems as _problems
+from .._methods import SGD_METHODS
 
 #: Methods of the explorer: three optimisers (run by :func:`heavyball.optimize`)
 #: and the fixed-step integrators of the damped particle (run by :func:`heavyball.integrate`).
-OPTIMIZER_METHODS = ("gd", "heavy_ball", "nesterov")
+OPTIMIZER_METHODS = SGD_METHODS
 INTEGRATOR_METHODS = ("symplectic_euler", "conformal_symplectic_euler", "implicit_friction_euler", "explicit_euler")
 METHODS = OPTIMIZER_METHODS + INTEGRATOR_METHODS
 

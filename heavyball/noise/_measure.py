@@ -101,7 +101,7 @@ def measured_floor(problem, lr, momentum=0.0, method="heavy_ball", *, grad_noise
     """
     from ..optimizers import GD, SGD, optimize
     from ..spectral._modes import check_method, check_rates
-    from . import stationary_loss
+    from ._discrete import stationary_loss
 
     method = check_method(method)
     lr, beta = check_rates(lr, momentum, method)

@@ -108,7 +108,7 @@ def minibatch_floor(problem, lr, momentum=0.0, method="heavy_ball", batch_size=N
     (True, 2.38)
     """
     from ..spectral._modes import check_method, check_rates
-    from . import _check_stable, _system, stationary_loss
+    from ._discrete import _check_stable, _system, stationary_loss
 
     A_data, y, x_star = _least_squares_parts(problem)
     N, n = A_data.shape

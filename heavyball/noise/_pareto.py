@@ -7,6 +7,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import _validation as _v
+from .._methods import SGD_METHODS
 from ..spectral._modes import check_hessian
 
 
@@ -144,7 +145,7 @@ def tradeoff(H, lrs, momenta, method="heavy_ball", noise_cov=1.0):
     [(0.0031622776601683794, 0.9), (0.01, 0.5)]
     """
     from ..spectral import spectral_radius
-    from . import _mode_variance, _noise_cov, stationary_loss
+    from ._discrete import _mode_variance, _noise_cov, stationary_loss
     from ..spectral._modes import check_method, check_rates
 
     H = check_hessian(H)
@@ -231,7 +232,7 @@ def spectrum_floors(kappa, mu=1.0, sigma=1.0, lr=None, momentum=0.0, method="hea
     (0.025502, 0.818182)
     """
     from ..spectral import optimal_parameters, spectral_radius
-    from . import stationary_loss
+    from ._discrete import stationary_loss
     from ._scaling import rule_floor
 
     kappa = _v.real("kappa", kappa, low=1.0)
@@ -248,7 +249,7 @@ def spectrum_floors(kappa, mu=1.0, sigma=1.0, lr=None, momentum=0.0, method="hea
         return dict(lr=a, momentum=b, rate=rate, floor=floor, rule=rule_floor(H, a, b, s))
 
     out = dict(noise_cov=s, optimal={})
-    for m in ("gd", "heavy_ball", "nesterov"):
+    for m in SGD_METHODS:
         a, b, _ = optimal_parameters(mu, kappa * mu, m)
         out["optimal"][m] = row(a, b, m)
     if lr is not None:

@@ -11,7 +11,7 @@ from ..spectral._modes import check_hessian
 
 
 def _trace_noise(noise_cov, n):
-    from . import _noise_cov
+    from ._discrete import _noise_cov
 
     kind, Q = _noise_cov(noise_cov, n)
     return float(np.sum(Q)) if kind == "diag" else float(np.trace(Q))
@@ -120,7 +120,7 @@ def rule_error(H, lr, momentum=0.0, method="heavy_ball", noise_cov=1.0):
     >>> round(noise.rule_error(np.diag([100.0]), lr=0.01, momentum=0.5), 6)  # a / (2 (1 + b) - a), a = 1
     0.5
     """
-    from . import stationary_loss
+    from ._discrete import stationary_loss
 
     H = check_hessian(H)
     lr = _v.real("lr", lr, low=0.0, low_open=True)
@@ -184,7 +184,7 @@ def batch_equivalents(H, lr, momentum=0.0, method="heavy_ball", noise_cov=1.0, b
     (0.5, 1.014)
     """
     from ..spectral import spectral_radius
-    from . import _check_stable, _inputs, stationary_loss
+    from ._discrete import _check_stable, _inputs, stationary_loss
 
     H, lr, beta, method, _, diagonal = _inputs(H, lr, momentum, method, noise_cov)
     _check_stable(H, lr, beta, method, diagonal)

@@ -43,7 +43,7 @@ class SDELimit(NamedTuple):
 
 
 def _noise_matrix(noise_cov, n):
-    from . import _noise_cov
+    from ._discrete import _noise_cov
 
     kind, Q = _noise_cov(noise_cov, n)
     return np.diag(Q) if kind == "diag" else Q
@@ -337,7 +337,7 @@ def langevin_limit(H, steps, method="symplectic_euler", *, mass=1.0, friction=1.
     2.0
     """
     from ..maps import to_optimizer
-    from . import stationary_covariance
+    from ._discrete import stationary_covariance
 
     H = check_hessian(H)
     method = _v.choice("method", method, LANGEVIN_METHODS)
@@ -404,7 +404,7 @@ def modified_equation_limit(H, lrs, momentum=0.0, method="heavy_ball", *, noise_
     >>> round(r.order, 2)
     1.0
     """
-    from . import stationary_covariance
+    from ._discrete import stationary_covariance
 
     H = check_hessian(H)
     lrs = _v.vector("lrs", lrs)
