@@ -1,4 +1,7 @@
-"""Claims about Nesterov ("even faster and smoother", "more stable", "avoids overshooting",
+"""Nesterov's claims and frictionless motion, measured
+===================================================
+
+Claims about Nesterov ("even faster and smoother", "more stable", "avoids overshooting",
 "further accelerates convergence") and the Q&A's frictionless ``x'' = -grad f``.
 
 Nesterov is PyTorch's ``SGD(lr, momentum, nesterov=True)``, heavy ball ``SGD(lr, momentum)``.

@@ -1,4 +1,5 @@
 """Claim: "good momentum shows smooth descent; bad momentum shows oscillation or plateau".
+=======================================================================================
 
 Problem: the quadratic diag(1, 100) from (1, 1) at rest. Heavy ball (PyTorch ``SGD(lr,
 momentum)``) on a grid of (lr, beta); for each run that reaches 1e-6 of the start's distance,

@@ -1,4 +1,5 @@
 """Beyond quadratics, measured: noise floors and escapes against the quadratic prediction at the minimiser.
+========================================================================================================
 
 Heavy ball (PyTorch SGD, momentum 0.9) with Gaussian gradient noise on
 Rosenbrock and on the tilted double well, and with minibatch gradients on

@@ -1,4 +1,5 @@
 """Scaling rules under noise: the exact floor against lr / (B (1 - momentum)), kappa = 100.
+========================================================================================
 
 The floor of heavy ball and Nesterov on diag(1, 100) with isotropic noise,
 divided by the small-step rule ``lr tr(Q) / (4 B (1 - beta))``, over

@@ -1,4 +1,5 @@
 """The SDE limit of momentum under noise: discrete stationary covariance -> continuous, and the order.
+===================================================================================================
 
 For each physical scheme under its exact map to ``torch.optim.SGD``
 (``heavyball.maps.to_optimizer``) the stationary covariance of the noisy

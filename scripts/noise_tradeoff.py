@@ -1,4 +1,5 @@
 """Speed against floor under noise: the (lr, momentum) maps of the rate and the floor, and the Pareto front.
+=========================================================================================================
 
 Heavy ball and Nesterov on diag(1, 100) with unit isotropic gradient noise:
 the spectral radius and the exact floor over a grid (``noise.tradeoff``),

@@ -138,3 +138,14 @@ def test_sigint_stops_the_server():
     assert proc.wait(20) == 130
     with pytest.raises(OSError):
         urllib.request.urlopen(url, timeout=2)
+
+
+def test_the_docs_screenshot_script_writes_a_page_image(tmp_path):
+    """docs/_explore_screenshots.py (the docs' figures) in its quick mode: one real PNG of the page."""
+    import runpy
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "docs" / "_explore_screenshots.py"
+    runpy.run_path(str(script), run_name="heavyball_docs_tool")["main"](["--quick", "--out", str(tmp_path)])
+    pngs = list(tmp_path.glob("explore-*.png"))
+    assert len(pngs) == 1 and pngs[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and pngs[0].stat().st_size > 10_000

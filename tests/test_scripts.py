@@ -1,7 +1,6 @@
 """Every example script runs (quick mode, into a tmp dir) and its numbers are right."""
 
 import runpy
-import shutil
 from pathlib import Path
 
 import matplotlib
@@ -19,7 +18,7 @@ EXAMPLES = sorted(p.name for p in SCRIPTS.glob("*.py")
 
 
 #: Optional extras an example needs (it is skipped without them).
-OPTIONAL = {"real_data.py": ("sklearn", "torch"), "explore_screenshots.py": ("panel", "selenium")}
+OPTIONAL = {"real_data.py": ("sklearn", "torch")}
 
 
 def load(name):
@@ -35,8 +34,6 @@ def test_every_example_is_covered():
 def test_script_runs_quick_and_writes_its_png(name, tmp_path, capsys):
     for module in OPTIONAL.get(name, ()):
         pytest.importorskip(module)
-    if name == "explore_screenshots.py" and not (shutil.which("chromium") and shutil.which("chromedriver")):
-        pytest.skip("needs chromium and chromedriver")
     load(name)["main"](["--quick", "--out", str(tmp_path)])
     pngs = list(tmp_path.glob("*.png"))
     assert pngs, f"{name} wrote no figure"

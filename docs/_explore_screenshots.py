@@ -5,7 +5,7 @@ view below by its URL query in headless Chromium (Selenium) and saves the page a
 ``explore-<name>.png``. Needs the extras ``explore`` and ``test`` (Selenium) and Debian's
 ``chromium`` and ``chromium-driver``.
 
-    python scripts/explore_screenshots.py [--out DIR] [--quick]
+    python docs/_explore_screenshots.py [--out DIR] [--quick]
 """
 
 import argparse
