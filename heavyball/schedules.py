@@ -313,7 +313,7 @@ FULL_ARRAY_STEPS = 1 << 24
 
 
 def evaluate(schedule, n_steps, name="schedule", start=0):
-    """Values of ``schedule`` at steps ``start .. start + n_steps - 1`` as a float64 array.
+    """Values of ``schedule`` at the ``n_steps`` steps from ``start`` on, as a float64 array.
 
     Parameters
     ----------

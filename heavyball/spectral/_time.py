@@ -150,7 +150,7 @@ MAX_GROWTH_STEPS = 10**6
 
 
 def transient_growth(eigenvalues, lr, momentum=0.0, method="heavy_ball", n_steps=100):
-    r"""``||R^k||_2`` against ``rho^k`` for ``k = 0 .. n_steps``.
+    r"""``||R^k||_2`` against ``rho^k`` for ``k`` from 0 to ``n_steps``.
 
     Parameters
     ----------
