@@ -249,21 +249,27 @@ INLINE = dict(HOT, inline="always")
 
 
 def call_value(fv, x):
-    """``fv(x)``; ``nan`` when ``fv`` is None (a built-in problem: no call is compiled)."""
+    """``fv(x)``; ``nan`` when ``fv`` is None (a built-in problem: no call is compiled).
+
+    The two overloads below are not inlined at the Numba IR level (no
+    ``inline="always"``): that typed inlining cost about a second of every
+    kernel's cold compile, and LLVM inlines their one-line bodies anyway
+    (measured: the same speed; docs/performance.md, "Speed to reach").
+    """
 
 
 def call_grad(fg, x, g):
     """``fg(x, g)``; nothing when ``fg`` is None (a built-in problem: no call is compiled)."""
 
 
-@overload(call_value, inline="always")
+@overload(call_value)
 def _call_value(fv, x):
     if isinstance(fv, types.NoneType):
         return lambda fv, x: math.nan
     return lambda fv, x: fv(x)
 
 
-@overload(call_grad, inline="always")
+@overload(call_grad)
 def _call_grad(fg, x, g):
     if isinstance(fg, types.NoneType):
         return lambda fg, x, g: None
