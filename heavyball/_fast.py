@@ -105,7 +105,7 @@ def integrate_compiled(system, method, x, v, h, n, t0, gammas, tol, every):
     vs = _empty(size, d) if v is not None else _empty(0, d)
     if v is None:
         v = _empty(0)
-    g = _empty(0) if fused or d == 2 else _empty(d)
+    g = None if d == 2 else _empty(0) if fused else _empty(d)  # None: compile the 2-D path alone
     y = _empty(d) if (method == "nesterov" and not fused and d != 2) else _empty(0)
     gam = np.ascontiguousarray(np.atleast_1d(np.asarray(gammas, dtype=np.float64)))
     if gam.size == 0:  # n = 0 with a friction function: the kernel reads gam[0] but takes no step

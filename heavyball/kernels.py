@@ -816,7 +816,8 @@ def integrate_kernel(scheme, kind, s, v1, v2, fv, fg, x, v, g, y, h, m, gammas, 
         Initial state (``v`` empty when ``m = 0``); overwritten.
     g, y : ndarray, shape (d,) or (0,)
         Work arrays for the gradient and the look-ahead point (unused for
-        ``d = 2`` and, except with ``tol``, for a diagonal quadratic).
+        ``d = 2`` and, except with ``tol``, for a diagonal quadratic). ``g``
+        may be None when ``d = 2`` (see Notes).
     h, m : float
         Step and mass.
     gammas : ndarray, shape (1,) or (n,)
@@ -848,8 +849,13 @@ def integrate_kernel(scheme, kind, s, v1, v2, fv, fg, x, v, g, y, h, m, gammas, 
     registers), all others in :func:`_integrate_nd` (state in place, the
     gradient of a diagonal quadratic fused into the update pass, and the
     records and loss written in that same pass).
+
+    With ``g`` None (``integrate`` passes it so for ``d = 2``), the kernel is
+    compiled for the 2-D path alone: a program that integrates only 2-D
+    problems never compiles the n-D path (about 5 s of a cold compile).
+    With arrays, both paths are compiled and ``x.shape[0]`` picks one.
     """
-    if x.shape[0] == 2:
+    if g is None or x.shape[0] == 2:  # (``g is None`` is settled when the kernel is compiled)
         return _integrate_2d(scheme, kind, s, v1, v2, fv, fg, x, v, h, m, gammas, t0, n, tol, every,
                              ts, xs, vs, ls)
     return _integrate_nd(scheme, kind, s, v1, v2, fv, fg, x, v, g, y, h, m, gammas, t0, n, tol, every,
