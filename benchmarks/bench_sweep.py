@@ -5,8 +5,8 @@ Run: ``python benchmarks/bench_sweep.py`` (``--quick`` for a smoke run).
 A 256 x 256 grid of learning rate x momentum, 1000 steps of heavy ball on the
 kappa = 100 quadratic ``diag(1, 100)`` from ``(1, 1)``, with the per-step
 tolerance bookkeeping of ``steps_to_tol`` (tol = 1e-8), the per-step
-divergence test and the flush to zero every 16 steps of the library. Targets: within 1.5x of the
-hand-written kernel, at least 4x faster than NumPy.
+divergence test and the flush to zero every 16 steps of the library. Targets (issue 16): within 1.3x of the
+hand-written kernel, at least 5x faster than NumPy (issue 4 asked 1.5x and 4x).
 
 Two grids. "stability region": ``lr`` up to 0.04 and momentum 0 ... 0.99,
 which contains divergent points and points that converge onto ``x* = 0``
@@ -187,10 +187,10 @@ def main():
                f"{int(res.diverged.sum())} diverged, {int((res.rate == 0).sum())} underflowed",
                [(f"{k} per trajectory-step", v * 1e9, "ns") for k, v in per.items()],
                [("library / hand-written blocked prange kernel", per["library"] / per["hand-written"],
-                 lambda r: r <= 1.5),
+                 lambda r: r <= 1.3),
                 ("same, in CPU time (robust to other processes)",
-                 per["library, CPU time / threads"] / per["hand-written, CPU time / threads"], lambda r: r <= 1.5),
-                ("NumPy / library", per["NumPy"] / per["library"], lambda r: r >= 4.0),
+                 per["library, CPU time / threads"] / per["hand-written, CPU time / threads"], lambda r: r <= 1.3),
+                ("NumPy / library", per["NumPy"] / per["library"], lambda r: r >= 5.0),
                 ("hand-written without flush / with",
                  per["hand-written, no flush"] / per["hand-written"], None)])
 

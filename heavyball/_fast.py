@@ -87,7 +87,7 @@ def integrate_compiled(system, method, x, v, h, n, t0, gammas, tol, every):
     vs = _empty(size, d) if v is not None else _empty(0, d)
     if v is None:
         v = _empty(0)
-    g = _empty(0) if fused or d == 2 else _empty(d)
+    g = None if d == 2 else _empty(0) if fused else _empty(d)  # None: compile the 2-D path alone
     y = _empty(d) if (method == "nesterov" and not fused and d != 2) else _empty(0)
     gam = np.ascontiguousarray(np.atleast_1d(np.asarray(gammas, dtype=np.float64)))
     if gam.size == 0:  # n = 0 with a friction function: the kernel reads gam[0] but takes no step
@@ -105,10 +105,10 @@ def integrate_compiled(system, method, x, v, h, n, t0, gammas, tol, every):
     run = _IntegrateSlices(call, n, every, slice_steps(cp), (ts, xs, vs, ls))
     status, count, k = run.run(x, v)
     step_of = lambda j: k if j == count - 1 else j * every  # noqa: E731 (record j -> step)
-    steps = np.arange(count, dtype=np.float64) * every
-    if count:
+    if run.exact < count:  # rows written by later slices hold their local times: the kernel's expression,
+        steps = np.arange(run.exact, count, dtype=np.float64) * every  # with the global step
         steps[-1] = k
-    ts[:count] = t0 + h * steps  # the kernel's expression, with the global step
+        ts[run.exact:count] = t0 + h * steps
     stop = k + 1 if status == -1 else k
     return build_trajectory(step_of, ts, xs, vs if system.mass > 0 else None, ls, count,
                             method=method, step=h, status=status, stop_step=stop, nfev=stop)
@@ -126,8 +126,11 @@ class _IntegrateSlices:
     piece's final state is copied into the records when it is one the whole
     run records (a grid point, the end, or where the run stopped). Each slice
     restarts from the state recorded last, so the steps, and the records, are
-    those of one uninterrupted call; the times are recomputed from the global
-    step afterwards.
+    those of one uninterrupted call. The times of the records a slice wrote
+    are those of its local steps: after :meth:`run`, the first ``exact``
+    rows are right (all of them when one call did the whole run, the common
+    case, which so needs no pass over the times) and the caller recomputes
+    the others from the global step.
     """
 
     def __init__(self, call, n, every, cap, out):
@@ -144,12 +147,15 @@ class _IntegrateSlices:
     def run(self, x, v):
         n, every, cap, out = self.n, self.every, self.cap, self.out
         k, count, status = 0, 0, 0
+        self.exact = 0  # leading rows whose times are right (see the class docstring)
         while True:
             if k % every == 0 and every <= cap:  # whole intervals, straight into the records
                 steps = min(n - k, cap // every * every)
                 start = max(count - 1, 0)
                 status, c, kk = self.call(x, v, k, steps, every, tuple(a[start:] for a in out))
                 count = start + c
+                if k == 0:  # local steps are global ones; a next slice rewrites the last row
+                    self.exact = count if status != 0 or kk >= n else count - 1
                 x, v = self._state(out, count - 1)
             else:  # part of one long interval, through the scratch rows
                 nxt = min(n, (k // every + 1) * every)

@@ -81,7 +81,16 @@ class Recorder:
 
 
 def first_non_finite(loss):
-    """Index of the first non-finite loss, or None."""
+    """Index of the first non-finite loss, or None.
+
+    A finite sum means every loss is finite (a NaN or an infinity makes the
+    sum NaN or infinite): one pass that allocates nothing, where the usual
+    case of a long run has no bad loss. Only a sum that is not finite (a bad
+    loss, or finite losses whose sum overflows) takes the exact scan.
+    """
+    with np.errstate(all="ignore"):
+        if np.isfinite(np.sum(loss)):
+            return None
     bad = ~np.isfinite(loss)
     return int(np.flatnonzero(bad)[0]) if bad.any() else None
 

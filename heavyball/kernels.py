@@ -243,21 +243,27 @@ INLINE = dict(HOT, inline="always")
 
 
 def call_value(fv, x):
-    """``fv(x)``; ``nan`` when ``fv`` is None (a built-in problem: no call is compiled)."""
+    """``fv(x)``; ``nan`` when ``fv`` is None (a built-in problem: no call is compiled).
+
+    The two overloads below are not inlined at the Numba IR level (no
+    ``inline="always"``): that typed inlining cost about a second of every
+    kernel's cold compile, and LLVM inlines their one-line bodies anyway
+    (measured: the same speed; docs/performance.md, "Speed to reach").
+    """
 
 
 def call_grad(fg, x, g):
     """``fg(x, g)``; nothing when ``fg`` is None (a built-in problem: no call is compiled)."""
 
 
-@overload(call_value, inline="always")
+@overload(call_value)
 def _call_value(fv, x):
     if isinstance(fv, types.NoneType):
         return lambda fv, x: math.nan
     return lambda fv, x: fv(x)
 
 
-@overload(call_grad, inline="always")
+@overload(call_grad)
 def _call_grad(fg, x, g):
     if isinstance(fg, types.NoneType):
         return lambda fg, x, g: None
@@ -528,45 +534,78 @@ def _coefficients(scheme, h, m, gamma):
 
 
 @njit(**INLINE)
-def _steps_2d(scheme, kind, s, v1, v2, fv, fg, x0, x1, u0, u1, k, stop, coef, h, m, gammas, tol):
-    """Steps ``k .. stop - 1`` of a 2-D run with the state in registers.
+def _step_2d(scheme, kind, s, v1, v2, fv, fg, x0, x1, u0, u1, a, c, e, div, r, h, has_v, look_ahead):
+    """One step from ``(x0, x1, u0, u1)`` with the state in registers: ``(xn0, xn1, un0, un1, g0, g1)``."""
+    y0 = x0 + e * u0 if look_ahead else x0  # one call site: one inlined copy of the formulas
+    y1 = x1 + e * u1 if look_ahead else x1
+    g0, g1 = grad_2d(kind, s, v1, v2, fv, fg, y0, y1)
+    if not has_v:
+        xn0 = x0 - r * g0
+        xn1 = x1 - r * g1
+        un0 = un1 = 0.0
+    elif scheme == EXPLICIT:
+        xn0 = x0 + h * u0
+        xn1 = x1 + h * u1
+        un0 = a * u0 - c * g0
+        un1 = a * u1 - c * g1
+    else:
+        if scheme == IMPLICIT:
+            un0 = (u0 - c * g0) / div
+            un1 = (u1 - c * g1) / div
+        else:
+            un0 = a * u0 - c * g0
+            un1 = a * u1 - c * g1
+        xn0 = x0 + h * un0
+        xn1 = x1 + h * un1
+    return xn0, xn1, un0, un1, g0, g1
 
-    Returns the state, the step reached and the status (0, 1 for ``tol``,
-    -1 when step ``k`` diverged; the state returned is then the one before it).
+
+@njit(**HOT)
+def _integrate_2d(scheme, kind, s, v1, v2, fv, fg, x, v, h, m, gammas, t0, n, tol, every, ts, xs, vs, ls):
+    """:func:`integrate_kernel` for ``d = 2``, with the state in registers.
+
+    One loop: a step, then the record of the new state when it is due (a
+    few stores). The losses of the recorded states are computed afterwards,
+    in a pass of their own: with ``value_point`` (and its calls to
+    ``exp``/``pow``) inside the step loop the compiler kept the state in
+    memory (measured: 2.5x slower), and with the steps between two records
+    in an inner loop of their own every step of an ``every = 1`` run paid
+    for entering and leaving it (measured: 1.1x).
     """
-    a, c, e, div, r = coef
     has_v = m != 0.0
+    x0, x1 = x[0], x[1]
+    u0 = v[0] if has_v else 0.0
+    u1 = v[1] if has_v else 0.0
+    a, c, e, div, r = _coefficients(scheme, h, m, gammas[0])
     varying = gammas.shape[0] > 1
     look_ahead = scheme == NESTEROV and has_v
     with_tol = tol >= 0.0
+    count = 0
+    last = -1
     status = 0
-    while k < stop:
+    k = 0
+    due = 0  # the next step on the recording grid
+    while True:
+        if k != last and (k == due or status != 0 or k == n):  # (a step that diverges at once: k == last)
+            xs[count, 0] = x0
+            xs[count, 1] = x1
+            if has_v:
+                vs[count, 0] = u0
+                vs[count, 1] = u1
+            ts[count] = t0 + h * float(k)
+            count += 1
+            last = k
+            if k == due:
+                due += every
+        if status != 0 or k == n:
+            break
         if varying:
             a, c, e, div, r = _coefficients(scheme, h, m, gammas[k])
-        y0 = x0 + e * u0 if look_ahead else x0  # one call site: one inlined copy of the formulas
-        y1 = x1 + e * u1 if look_ahead else x1
-        g0, g1 = grad_2d(kind, s, v1, v2, fv, fg, y0, y1)
-        if not has_v:
-            xn0 = x0 - r * g0
-            xn1 = x1 - r * g1
-            un0 = un1 = 0.0
-        elif scheme == EXPLICIT:
-            xn0 = x0 + h * u0
-            xn1 = x1 + h * u1
-            un0 = a * u0 - c * g0
-            un1 = a * u1 - c * g1
-        else:
-            if scheme == IMPLICIT:
-                un0 = (u0 - c * g0) / div
-                un1 = (u1 - c * g1) / div
-            else:
-                un0 = a * u0 - c * g0
-                un1 = a * u1 - c * g1
-            xn0 = x0 + h * un0
-            xn1 = x1 + h * un1
+        xn0, xn1, un0, un1, g0, g1 = _step_2d(scheme, kind, s, v1, v2, fv, fg, x0, x1, u0, u1, a, c, e, div,
+                                              r, h, has_v, look_ahead)
         if not ((abs(xn0) <= BOUND) & (abs(xn1) <= BOUND) & (abs(un0) <= BOUND) & (abs(un1) <= BOUND)):
             status = -1
-            break
+            continue
         if with_tol:
             dx0 = xn0 - x0
             dx1 = xn1 - x1
@@ -574,44 +613,8 @@ def _steps_2d(scheme, kind, s, v1, v2, fv, fg, x0, x1, u0, u1, k, stop, coef, h,
                 status = 1
         x0, x1, u0, u1 = xn0, xn1, un0, un1
         k += 1
-        if status == 1:
-            break
-    return x0, x1, u0, u1, k, status
-
-
-@njit(**HOT)
-def _integrate_2d(scheme, kind, s, v1, v2, fv, fg, x, v, h, m, gammas, t0, n, tol, every, ts, xs, vs, ls):
-    """:func:`integrate_kernel` for ``d = 2``, with the state in registers.
-
-    The steps between two records run in an inner loop that contains nothing
-    else: with the record block (and the calls to ``exp``/``pow`` of the loss)
-    inside the step loop the compiler kept the state in memory (measured:
-    2.5x slower).
-    """
-    has_v = m != 0.0
-    x0, x1 = x[0], x[1]
-    u0 = v[0] if has_v else 0.0
-    u1 = v[1] if has_v else 0.0
-    coef = _coefficients(scheme, h, m, gammas[0])
-    count = 0
-    last = -1
-    status = 0
-    k = 0
-    while True:
-        if k != last:  # (a step that diverges at once leaves k at the last record)
-            xs[count, 0] = x0
-            xs[count, 1] = x1
-            if has_v:
-                vs[count, 0] = u0
-                vs[count, 1] = u1
-            ts[count] = t0 + h * float(k)
-            ls[count] = value_point(kind, s, v1, v2, fv, fg, xs[count])  # the state just recorded
-            count += 1
-            last = k
-        if status != 0 or k == n:
-            break
-        x0, x1, u0, u1, k, status = _steps_2d(scheme, kind, s, v1, v2, fv, fg, x0, x1, u0, u1, k,
-                                             min(n, k + every), coef, h, m, gammas, tol)
+    for j in range(count):  # the losses of the recorded states
+        ls[j] = value_point(kind, s, v1, v2, fv, fg, xs[j])
     return status, count, k
 
 
@@ -814,7 +817,8 @@ def integrate_kernel(scheme, kind, s, v1, v2, fv, fg, x, v, g, y, h, m, gammas, 
         Initial state (``v`` empty when ``m = 0``); overwritten.
     g, y : ndarray, shape (d,) or (0,)
         Work arrays for the gradient and the look-ahead point (unused for
-        ``d = 2`` and, except with ``tol``, for a diagonal quadratic).
+        ``d = 2`` and, except with ``tol``, for a diagonal quadratic). ``g``
+        may be None when ``d = 2`` (see Notes).
     h, m : float
         Step and mass.
     gammas : ndarray, shape (1,) or (n,)
@@ -863,6 +867,11 @@ def integrate_kernel(scheme, kind, s, v1, v2, fv, fg, x, v, g, y, h, m, gammas, 
     gradient of a diagonal quadratic fused into the update pass, and the
     records and loss written in that same pass).
 
+    With ``g`` None (``integrate`` passes it so for ``d = 2``), the kernel is
+    compiled for the 2-D path alone: a program that integrates only 2-D
+    problems never compiles the n-D path (about 5 s of a cold compile).
+    With arrays, both paths are compiled and ``x.shape[0]`` picks one.
+
     Examples
     --------
     Symplectic Euler on ``L = x^2/2`` with ``m = 1``, ``gamma = 0``,
@@ -880,7 +889,7 @@ def integrate_kernel(scheme, kind, s, v1, v2, fv, fg, x, v, g, y, h, m, gammas, 
     >>> xs[:, 0].tolist(), vs[:, 0].tolist(), ts.tolist()
     ([1.0, 0.75, 0.3125], [0.0, -0.5, -0.875], [0.0, 0.5, 1.0])
     """
-    if x.shape[0] == 2:
+    if g is None or x.shape[0] == 2:  # (``g is None`` is settled when the kernel is compiled)
         return _integrate_2d(scheme, kind, s, v1, v2, fv, fg, x, v, h, m, gammas, t0, n, tol, every,
                              ts, xs, vs, ls)
     return _integrate_nd(scheme, kind, s, v1, v2, fv, fg, x, v, g, y, h, m, gammas, t0, n, tol, every,
