@@ -3,6 +3,7 @@ import sys
 
 import pytest
 
+import heavyball as hb
 from heavyball import cli, tour
 
 
@@ -127,9 +128,13 @@ def test_ravine_and_phase_runs_are_what_they_say():
     b = 1 - h * g / m
     A = {"explicit_euler": [[1.0, h], [-h / m, b]], "symplectic_euler": [[1 - h * h / m, h * b], [-h / m, b]],
          "nesterov": [[1 - h * h / m, h * b * (1 - h * h / m)], [-h / m, b * (1 - h * h / m)]]}
+    compiled = hb.DampedParticle(hb.Quadratic.diagonal([1.0]), m, g)
     for method, run in pruns.items():
         y = np.linalg.matrix_power(np.array(A[method]), 10) @ [x0, 0.0]
         np.testing.assert_allclose([run.x[-1, 0], run.v[-1, 0]], y, rtol=1e-12)
+        # the NumPy loop the tour uses for these runs gives the compiled kernel's iterates, bit for bit
+        kernel = hb.integrate(compiled, [x0], method=method, step=h, n_steps=10)
+        assert np.array_equal(run.x, kernel.x) and np.array_equal(run.v, kernel.v), method
     # the reference is the damped oscillator's closed form: x = e^{-gt/2}(x0 cos wt + x0 g/(2w) sin wt)
     w = math.sqrt(1 - g * g / 4)
     t = ref.t
