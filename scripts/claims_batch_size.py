@@ -140,6 +140,15 @@ def matched_steps(prob, batch_size, lr_eff, betas, n_eval, max_steps, seed=7):
     return steps.reshape(len(betas), n_eval)
 
 
+def mean_square_edge(prob, batch_size, lo, hi, n_halvings=6):
+    """SGD's largest mean-square stable lr under the minibatch noise (geometric bisection in [lo, hi])."""
+    for _ in range(n_halvings):
+        mid = float(np.sqrt(lo * hi))
+        ok = minibatch_floor(prob, mid, 0.0, "gd", batch_size).second_moment_radius < 1
+        lo, hi = (mid, hi) if ok else (lo, mid)
+    return lo, hi
+
+
 def explain(prob, rows, exact):
     """Print why the speed-up grows with B: noise caps the usable lr_eff at small B, curvature at large B."""
     L = float(np.linalg.eigvalsh(prob.hessian_matrix)[-1])
@@ -198,6 +207,10 @@ def main(argv=None):
               f"beta {b1}: {m1[0]:.0f} [{m1[1]:.0f}, {m1[2]:.0f}]; speed-up {m0[0] / m1[0]:.2f}x")
     why = explain(prob, [r[:3] for r in rows], exact=not args.quick)
     lr0 = rows[0][1][0]  # the smallest batch: heavy ball at SGD's tuned lr_eff is SGD
+    if not args.quick and batches[0] is not None:
+        lo, hi = mean_square_edge(prob, batches[0], lr0, 2 / float(np.linalg.eigvalsh(prob.hessian_matrix)[-1]))
+        print(f"B = {batches[0]}: SGD is mean-square stable up to lr {lo:.3g}..{hi:.3g} (bisection), "
+              f"{lo / lr0:.2f}x its tuned lr")
     mb = np.array([0.0, 0.5, 0.9])
     st = matched_steps(prob, batches[0], lr0, mb, n_eval, 8000)
     print(f"B = {batches[0]}, all at lr_eff = SGD's tuned lr {lr0:.3g}, {n_eval} fresh seeds: steps "
