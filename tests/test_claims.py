@@ -528,7 +528,10 @@ def _ls_gradient(prob, B, seed):
 
 
 def _ls_tuned_speedup(prob, B, lrs, betas, S, target=0.1, n=3000):
-    """Median steps to excess <= target of tuned SGD over tuned heavy ball, re-run on fresh seeds."""
+    """Median steps to excess <= target of tuned SGD over tuned heavy ball, re-run on fresh seeds.
+
+    Also returns the two tuned points ``[(lr, beta), (lr, beta)]`` (SGD, heavy ball).
+    """
     H, xs = prob.hessian_matrix, prob.minimizer
     excess = lambda x, k: 0.5 * np.einsum("ij,jk,ik->i", x - xs, H, x - xs)  # noqa: E731
     LR, BE, _ = np.meshgrid(lrs, betas, np.arange(S), indexing="ij")
@@ -545,16 +548,60 @@ def _ls_tuned_speedup(prob, B, lrs, betas, S, target=0.1, n=3000):
     rec, _ = run_batch(_ls_gradient(prob, B, 1), np.zeros(prob.dim), lr2, b2, n, metric=excess,
                        stop=MedianPassStop(target, np.arange(2 * S), 1))
     fresh = _steps(rec, target, stay=False)
-    return np.median(fresh[:S]) / np.median(fresh[S:])
+    return np.median(fresh[:S]) / np.median(fresh[S:]), picks
 
 
 def test_R37_momentum_speedup_grows_with_batch_size():
     prob = LeastSquares.random(n_samples=1000, dim=20, kappa=100.0, noise=0.5, seed=1)
-    lrs, betas = np.geomspace(3e-4, 4e-2, 9), np.array([0.0, 0.5, 0.9])
-    speed = {B: _ls_tuned_speedup(prob, B, lrs, betas, 5) for B in (1, 256, None)}
-    # measured (scripts, 7 seeds): 0.84 at B = 1, 3.35 at B = 256, 3.61 full batch (deterministic)
-    assert speed[1] < 1.35 and speed[256] > 2.5 and speed[None] > 2.5
+    lrs, betas = np.geomspace(1e-4, 6e-2, 31), np.array([0.0, 0.3, 0.5, 0.7, 0.9])  # lrs 1.24x apart
+    speed = {}
+    for B in (1, 256, None):
+        speed[B], picks = _ls_tuned_speedup(prob, B, lrs, betas, 5)
+        for lr, beta in picks:  # each optimum inside the grid, not on its edge
+            assert lrs[0] < lr < lrs[-1], (B, lr, beta)
+            assert beta == 0 or betas[1] < beta < betas[-1], (B, lr, beta)
+    # measured (script, 61 lrs, 15 betas, 31 fresh seeds): 0.97 at B = 1, 2.79 at B = 256, 3.19 full batch
+    assert speed[1] < 1.3 and speed[256] > 2.3 and speed[None] > 2.5
     assert speed[256] > 2 * speed[1]
+
+
+def test_R37_the_exact_floor_explains_the_trend():
+    from heavyball import noise, spectral
+
+    prob = LeastSquares.random(n_samples=1000, dim=20, kappa=100.0, noise=0.5, seed=1)
+    H, xs, target = prob.hessian_matrix, prob.minimizer, 0.1
+    lam = np.linalg.eigvalsh(H)
+    # B = 1, noise-dominated. SGD's tuned lr (0.00247) is 8x below 2/L = 0.02, and there the exact floor
+    # (x-dependent minibatch noise) is already above the target, at the edge of mean-square stability:
+    r = noise.minibatch_floor(prob, 0.0025, 0.0, "gd", batch_size=1)
+    assert 2 / lam[-1] > 7.5 * 0.0025 and r.floor > target and 0.98 < r.second_moment_radius < 1
+    # ... so the usable lr_eff = lr / (1 - beta) is set by the noise, and at equal lr_eff heavy ball's floor
+    # is SGD's (constant noise Sigma_1(x*), small-step rule lr_eff tr(Sigma_1) / 4):
+    Q1 = prob.gradient_covariance(xs, 1)
+    f = {b: noise.stationary_loss(H, 0.0025 * (1 - b), b, "heavy_ball", Q1) for b in (0.0, 0.5, 0.9)}
+    rule = 0.0025 * np.trace(Q1) / 4
+    assert all(0.85 * rule < v < 1.15 * rule for v in f.values()), (f, rule)
+    # full batch, curvature-dominated: heavy ball's tuned point (0.0251, 0.6) has lr_eff 0.063 > 2/L, where
+    # SGD diverges; its noiseless first passage (noise.expected_loss) is 3.2x faster than SGD at 0.0188,
+    # and equals the simulated full-batch first passage (run_batch)
+    (lr0, b0), (lr1, b1) = (0.0188, 0.0), (0.0251, 0.6)
+    assert spectral.spectral_radius(lam, lr1 / (1 - b1), 0.0, "gd") > 1 > spectral.spectral_radius(lam, lr1, b1)
+    n = [int(np.argmax(noise.expected_loss(H, lr, b, "heavy_ball", 0.0, x0=-xs, n_steps=200) <= target))
+         for lr, b in ((lr0, b0), (lr1, b1))]
+    rec, _ = run_batch(_ls_gradient(prob, None, 0), np.zeros(prob.dim), [lr0, lr1], [b0, b1], 200,
+                       metric=lambda x, k: 0.5 * np.einsum("ij,jk,ik->i", x - xs, H, x - xs))
+    assert n == _steps(rec, target, stay=False).tolist() and 3.0 < n[0] / n[1] < 3.4, n
+
+
+def test_R37_script_refuses_a_tuned_point_on_the_grid_edge():
+    check = importlib.import_module("claims_batch_size").check_interior
+    lrs, betas = np.geomspace(1e-4, 1e-2, 5), np.array([0.0, 0.3, 0.5, 0.9])
+    check("SGD", 1, lrs[2], 0.0, lrs, betas)
+    check("heavy ball", None, lrs[1], 0.5, lrs, betas)
+    for lr, beta, where in ((lrs[0], 0.0, "lr 0.0001 is the grid's lower edge"), (lrs[-1], 0.5, "upper edge"),
+                            (lrs[2], 0.3, "beta 0.3 is the grid's lower edge"), (lrs[2], 0.9, "beta 0.9")):
+        with pytest.raises(RuntimeError, match=where):
+            check("heavy ball", 4, lr, beta, lrs, betas)
 
 
 def test_R38_velocity_snr_improves_but_the_noise_floor_matches_sgd_at_equal_effective_lr():
