@@ -76,6 +76,21 @@ def padded_range(values, pad=0.1, minimum_half_width=1e-3):
     return mid - half * (1 + 2 * pad), mid + half * (1 + 2 * pad)
 
 
+def equal_scale_window(ax, xlim, ylim):
+    """``(xlim, ylim)`` widened about their centre to the shape of ``ax`` (one unit, one length).
+
+    The Axes' shape is read after a layout pass (``draw_without_rendering``); the
+    window keeps its longer side and stretches the other to ``height / width``.
+    """
+    ax.figure.draw_without_rendering()
+    box = ax.get_window_extent()
+    ratio = box.height / box.width
+    (x0, x1), (y0, y1) = xlim, ylim
+    width = max(x1 - x0, (y1 - y0) / ratio)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    return (cx - width / 2, cx + width / 2), (cy - width * ratio / 2, cy + width * ratio / 2)
+
+
 def cell_edges(centres, log):
     """Edges of the cells around grid ``centres`` (geometric midpoints when ``log``)."""
     c = np.asarray(centres, dtype=float)

@@ -178,7 +178,8 @@ def _levels(Z, n, scale):
 
 # ----------------------------------------------------------------------- trajectories
 def trajectories(problem, trajectories, *, labels=None, xlim=None, ylim=None, levels=15, contour=True,
-                 markevery=None, start=True, minimizer=True, legend=True, ax=None, line_kw=None):
+                 markevery=None, start=True, minimizer=True, legend=True, ax=None, line_kw=None,
+                 equal_scale=False):
     r"""Paths of several runs over the contours of a two-dimensional loss.
 
     Parameters
@@ -207,6 +208,11 @@ def trajectories(problem, trajectories, *, labels=None, xlim=None, ylim=None, le
         Axes to draw on; a new figure and Axes when None.
     line_kw : dict, optional
         Extra keywords for every path's ``ax.plot`` (copied).
+    equal_scale : bool
+        One unit the same length on both axes (``set_aspect("equal")``): the
+        shorter side of the window is widened about its centre to the shape
+        of the Axes (read after a layout pass), so an ill-conditioned
+        quadratic's level sets keep their true shape.
 
     Returns
     -------
@@ -249,6 +255,9 @@ def trajectories(problem, trajectories, *, labels=None, xlim=None, ylim=None, le
         xlim = _s.padded_range(pts[:, 0]) if xlim is None else xlim
         ylim = _s.padded_range(pts[:, 1]) if ylim is None else ylim
     ax = _s.new_axes(ax)
+    if equal_scale:
+        xlim, ylim = _s.equal_scale_window(ax, xlim, ylim)
+        ax.set_aspect("equal", adjustable="box")
     if contour:
         _contour(problem, xlim=xlim, ylim=ylim, levels=levels, colors="0.72",
                              minimizer=False, ax=ax)

@@ -51,28 +51,6 @@ def runs(n_steps):
     return ravine, out
 
 
-def equal_scale_trajectories(ax, problem, runs, pad=0.06):
-    """The runs over the contours with one unit the same length on both axes.
-
-    The runs' padded bounding box is widened, about its centre, to the shape of the axes
-    (read after a layout pass), so the ravine's level sets keep their true 1 : 10 shape.
-    """
-    pts = np.concatenate([t.x for t in runs.values()])
-    lo, hi = pts.min(axis=0), pts.max(axis=0)
-    lo, hi = lo - pad * (hi - lo).max(), hi + pad * (hi - lo).max()
-    ax.figure.draw_without_rendering()
-    box = ax.get_window_extent()
-    ratio = box.height / box.width
-    width = max(hi[0] - lo[0], (hi[1] - lo[1]) / ratio)
-    centre = (lo + hi) / 2
-    xlim = (centre[0] - width / 2, centre[0] + width / 2)
-    ylim = (centre[1] - width * ratio / 2, centre[1] + width * ratio / 2)
-    plotting.trajectories(problem, runs, ax=ax, markevery=1, levels=20, xlim=xlim, ylim=ylim)
-    ax.set_xlim(*xlim)
-    ax.set_ylim(*ylim)
-    ax.set_aspect("equal", adjustable="box")
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=".", help="directory for the figure (default .)")
@@ -89,7 +67,7 @@ def main(argv=None):
     trajs = {label: traj for label, (traj, _) in data.items()}
     short = {label: hb.Trajectory(t=t.t[:61], x=t.x[:61], v=None, loss=t.loss[:61], method=t.method, step=t.step,
                                   status=t.status, message=t.message, nfev=t.nfev) for label, t in trajs.items()}
-    equal_scale_trajectories(left, ravine, short)
+    plotting.trajectories(ravine, short, ax=left, markevery=1, levels=20, equal_scale=True)
     left.set_title("first 60 steps on $L = 100x^2 + y^2$", fontsize="medium")
     plotting.convergence(trajs, quantity="distance", problem=ravine, rates=[r for _, r in data.values()], ax=right)
     right.set_ylim(1e-12, 10)

@@ -401,3 +401,22 @@ def test_floor_heatmap_errors():
         plotting.floor_heatmap(np.diag([1.0, 2.0]), lrs=[0.01, 0.1], momenta=[0.0, 0.5], vmin=-1.0)
     with pytest.raises(ValueError, match="lrs"):
         plotting.floor_heatmap(np.diag([1.0, 2.0]), lrs=[0.1, 0.01], momenta=[0.0, 0.5])
+
+
+def test_trajectories_equal_scale_gives_one_unit_one_length_and_keeps_every_point():
+    ravine = hb.Quadratic.diagonal([200.0, 2.0])
+    runs = {"GD": hb.optimize(ravine, hb.GD(0.004), [1.0, 1.0], n_steps=60),
+            "heavy ball": hb.optimize(ravine, hb.SGD(0.004, 0.8), [1.0, 1.0], n_steps=60)}
+    fig = Figure(figsize=(7.0, 4.6))
+    ax = plotting.trajectories(ravine, runs, ax=fig.add_subplot(), equal_scale=True)
+    plain = plotting.trajectories(ravine, runs, ax=Figure(figsize=(7.0, 4.6)).add_subplot())
+    fig.draw_without_rendering()
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    box = ax.get_window_extent()
+    assert ax.get_aspect() == 1.0
+    assert (y1 - y0) / (x1 - x0) == pytest.approx(box.height / box.width, rel=1e-9)
+    # the window only grows: it holds the plain window (all paths and the minimiser) about its centre
+    (p0, p1), (q0, q1) = plain.get_xlim(), plain.get_ylim()
+    assert x0 <= p0 + 1e-12 and x1 >= p1 - 1e-12 and y0 <= q0 + 1e-12 and y1 >= q1 - 1e-12
+    assert (x0 + x1) / 2 == pytest.approx((p0 + p1) / 2) and (y0 + y1) / 2 == pytest.approx((q0 + q1) / 2)
+    assert (x1 - x0 == pytest.approx(p1 - p0)) or (y1 - y0 == pytest.approx(q1 - q0))

@@ -44,41 +44,10 @@ def phase_portrait(out, phase):
     return _save(fig, out, "phase_portrait.png")
 
 
-def equal_scale_limits(ax, points, pad=0.06):
-    """Limits around ``points`` that fill ``ax`` with one unit the same length on both axes.
-
-    The axes' shape is read after a layout pass (``draw_without_rendering``); the shorter
-    padded range of the points is widened, about its centre, to that shape.
-    """
-    import numpy as np
-
-    points = np.asarray(points, dtype=float)
-    lo, hi = points.min(axis=0), points.max(axis=0)
-    lo, hi = lo - pad * (hi - lo).max(), hi + pad * (hi - lo).max()
-    ax.figure.draw_without_rendering()
-    box = ax.get_window_extent()
-    ratio = box.height / box.width
-    width = max(hi[0] - lo[0], (hi[1] - lo[1]) / ratio)
-    centre = (lo + hi) / 2
-    return ((centre[0] - width / 2, centre[0] + width / 2),
-            (centre[1] - width * ratio / 2, centre[1] + width * ratio / 2))
-
-
-def _equal_scale(ax, problem, runs):
-    """Draw ``runs`` over ``problem``'s contours with one unit the same length on both axes."""
-    import numpy as np
-
-    xlim, ylim = equal_scale_limits(ax, np.concatenate([t.x for t in runs.values()]))
-    plotting.trajectories(problem, runs, ax=ax, markevery=1, xlim=xlim, ylim=ylim, levels=20)
-    ax.set_xlim(*xlim)
-    ax.set_ylim(*ylim)
-    ax.set_aspect("equal", adjustable="box")
-
-
 def ravine(out, ravine_data):
     problem, runs, _ = ravine_data
     fig, ax = _figure((7.0, 4.6))
-    _equal_scale(ax, problem, runs)
+    plotting.trajectories(problem, runs, ax=ax, markevery=1, levels=20, equal_scale=True)
     ax.set_title("$L = 100x^2 + y^2$, each method at its optimal tuning", fontsize="medium")
     return _save(fig, out, "ravine_trajectories.png")
 
