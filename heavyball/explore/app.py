@@ -237,7 +237,7 @@ class Explorer:
         r.scatter("lr", "momentum", source=self.src["point"], marker="star", color="red", size=16)
         r.xaxis.axis_label, r.yaxis.axis_label = "lr", "momentum"
         r.on_event("tap", self._tap_rates)
-        g = self.fig_regimes = figure(title="heavy-ball regimes: blue monotone, green oscillating, orange sign-flip, red divergent", x_range=(0, 4.2),
+        g = self.fig_regimes = figure(title="heavy-ball regimes: blue monotone, green oscillate, orange flip, red diverge", x_range=(0, 4.2),
                                       y_range=(0, 1), **FIG)
         mapper = LinearColorMapper(palette=list(REGIME_COLOURS), low=-0.5, high=3.5)
         g.image(image=[regime_image()], x=0, y=0, dw=4.2, dh=1.0, color_mapper=mapper, alpha=0.6)
