@@ -361,9 +361,8 @@ class _Guarded:
     kernel goes on with whatever ``out`` holds. The hook is replaced during
     the call, and once the kernel returns (its results are then discarded)
     a ``ValueError`` is raised from the first exception reported. A specialised kernel calls the
-    function directly and propagates its exception, except from a parallel
-    region, where Numba leaves it set on a normal return: Python then raises
-    a ``SystemError`` caused by it, and the cause is raised instead.
+    function directly and propagates its exception (from whichever of the
+    sweep's threads ran it), which becomes the same ``ValueError``.
     """
 
     def __init__(self, kernel):
@@ -375,10 +374,14 @@ class _Guarded:
         sys.unraisablehook = caught.append
         try:
             result = self.kernel(*args)
-        except SystemError as err:
+        except SystemError as err:  # an exception left set on a normal return (a parallel region)
             if err.__cause__ is None:
                 raise
             exc = err.__cause__
+        except Exception as err:  # (not KeyboardInterrupt)
+            if type(err).__module__.startswith("numba"):  # compiling failed: not the user's function
+                raise
+            exc = err
         else:
             exc = caught[0].exc_value if caught else None
         finally:
@@ -515,6 +518,8 @@ def _copy_kernels(formulas):
         fn = pytypes.FunctionType(py.__code__, glb, py.__name__, py.__defaults__, py.__closure__)
         fn.__doc__, fn.__qualname__ = py.__doc__, py.__qualname__
         glb[name] = numba.jit(**obj.targetoptions)(fn)
+    py = kernels.sweep_kernel  # plain Python (it shares the blocks out over threads): it calls the copies
+    glb["sweep_kernel"] = pytypes.FunctionType(py.__code__, glb, py.__name__, py.__defaults__, py.__closure__)
     return pytypes.SimpleNamespace(**{n: glb[n] for n in ("integrate_kernel", "optimize_kernel", "sweep_kernel")})
 
 

@@ -60,7 +60,7 @@ import os
 import warnings
 
 import numpy as np
-from numba import njit, prange, types
+from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic, overload
 from numba.np.arrayobj import make_array, populate_array
@@ -238,7 +238,8 @@ HOT = {"cache": CACHE, "error_model": "numpy", "_nrt": False}
 #: ``_sweep_step`` and ``_sweep_step_2d`` call ``_sweep_cell`` and ``_column_2d``
 #: once per method (three loops, each specialised on its method),
 #: ``_column_2d`` calls ``_sgd`` once per coordinate, and the integrator loops
-#: call ``_coefficients`` before the steps and inside them for a varying friction.
+#: call ``_coefficients`` before the steps and inside them for a varying friction, and
+#: ``_integrate_2d`` calls ``_record_2d`` (a few stores) at its three record sites.
 INLINE = dict(HOT, inline="always")
 
 
@@ -560,17 +561,31 @@ def _step_2d(scheme, kind, s, v1, v2, fv, fg, x0, x1, u0, u1, a, c, e, div, r, h
     return xn0, xn1, un0, un1, g0, g1
 
 
+@njit(**INLINE)
+def _record_2d(count, k, x0, x1, u0, u1, has_v, t0, h, ts, xs, vs):
+    """Write the state of step ``k`` to record row ``count``."""
+    xs[count, 0] = x0
+    xs[count, 1] = x1
+    if has_v:
+        vs[count, 0] = u0
+        vs[count, 1] = u1
+    ts[count] = t0 + h * float(k)
+
+
 @njit(**HOT)
 def _integrate_2d(scheme, kind, s, v1, v2, fv, fg, x, v, h, m, gammas, t0, n, tol, every, ts, xs, vs, ls):
     """:func:`integrate_kernel` for ``d = 2``, with the state in registers.
 
-    One loop: a step, then the record of the new state when it is due (a
-    few stores). The losses of the recorded states are computed afterwards,
-    in a pass of their own: with ``value_point`` (and its calls to
-    ``exp``/``pow``) inside the step loop the compiler kept the state in
-    memory (measured: 2.5x slower), and with the steps between two records
-    in an inner loop of their own every step of an ``every = 1`` run paid
-    for entering and leaving it (measured: 1.1x).
+    The loop body is a step, its divergence test and, when due, a record of
+    the new state (a few stores); a diverging step leaves the loop with the
+    state before it still in registers, so it is recorded after the loop
+    (unless it is already on the recording grid). The losses of the
+    recorded states are computed afterwards, in a pass of their own: with
+    ``value_point`` (and its calls to ``exp``/``pow``) inside the step loop
+    the compiler kept the state in memory (measured: 2.5x slower). One
+    branch per step for the record and none for the end of the run keeps
+    the loop 1.2x faster than a loop that decides both at its top
+    (measured, docs/performance.md).
     """
     has_v = m != 0.0
     x0, x1 = x[0], x[1]
@@ -580,32 +595,19 @@ def _integrate_2d(scheme, kind, s, v1, v2, fv, fg, x, v, h, m, gammas, t0, n, to
     varying = gammas.shape[0] > 1
     look_ahead = scheme == NESTEROV and has_v
     with_tol = tol >= 0.0
-    count = 0
-    last = -1
+    _record_2d(0, 0, x0, x1, u0, u1, has_v, t0, h, ts, xs, vs)
+    count = 1
     status = 0
+    due = every  # the next step on the recording grid
     k = 0
-    due = 0  # the next step on the recording grid
-    while True:
-        if k != last and (k == due or status != 0 or k == n):  # (a step that diverges at once: k == last)
-            xs[count, 0] = x0
-            xs[count, 1] = x1
-            if has_v:
-                vs[count, 0] = u0
-                vs[count, 1] = u1
-            ts[count] = t0 + h * float(k)
-            count += 1
-            last = k
-            if k == due:
-                due += every
-        if status != 0 or k == n:
-            break
+    while k < n:
         if varying:
             a, c, e, div, r = _coefficients(scheme, h, m, gammas[k])
         xn0, xn1, un0, un1, g0, g1 = _step_2d(scheme, kind, s, v1, v2, fv, fg, x0, x1, u0, u1, a, c, e, div,
                                               r, h, has_v, look_ahead)
         if not ((abs(xn0) <= BOUND) & (abs(xn1) <= BOUND) & (abs(un0) <= BOUND) & (abs(un1) <= BOUND)):
-            status = -1
-            continue
+            status = -1  # k stays the index of the diverging step
+            break
         if with_tol:
             dx0 = xn0 - x0
             dx1 = xn1 - x1
@@ -613,6 +615,15 @@ def _integrate_2d(scheme, kind, s, v1, v2, fv, fg, x, v, h, m, gammas, t0, n, to
                 status = 1
         x0, x1, u0, u1 = xn0, xn1, un0, un1
         k += 1
+        if k == due or status != 0:
+            _record_2d(count, k, x0, x1, u0, u1, has_v, t0, h, ts, xs, vs)
+            count += 1
+            due += every
+            if status != 0:
+                break
+    if status != 1 and k % every != 0:  # the last state (or the one before a divergence), if off the grid
+        _record_2d(count, k, x0, x1, u0, u1, has_v, t0, h, ts, xs, vs)
+        count += 1
     for j in range(count):  # the losses of the recorded states
         ls[j] = value_point(kind, s, v1, v2, fv, fg, xs[j])
     return status, count, k
@@ -1253,7 +1264,7 @@ def _sweep_cell(method, i, j, fused, li, xsi, X, V, G, use_grad, scale, lr, mom,
 
 @njit(**HOT)
 def _sweep_block(method, kind, s, v1, v2, fv, fg, x0, xstar, use_grad, scale, thr2, lr, mom, k0, k1, n,
-                 X, V, G, W, D2, bad, steps, dead):
+                 X, V, G, W, D2, bad, steps, dead, nd_path):
     """Advance one block of ``LANES`` grid points over steps ``k0 <= k < k1`` (``k1 <= n + 1``).
 
     The state is the caller's: ``X, V`` of shape ``(d, LANES)`` (column ``j``
@@ -1267,7 +1278,8 @@ def _sweep_block(method, kind, s, v1, v2, fv, fg, x0, xstar, use_grad, scale, th
     its points are dead. The flush to zero runs after every
     :data:`FLUSH_EVERY`-th step of the global index ``k``, so running
     ``[0, n + 1)`` in any number of consecutive pieces gives the same bits as
-    one call.
+    one call. ``nd_path`` (settled when compiled) picks the step: None the
+    2-D one (``d = 2``), True the n-D one, so each is compiled alone.
     """
     d = X.shape[0]
     fused = kind == DIAGONAL_QUADRATIC and s[1] == 0.0
@@ -1301,7 +1313,7 @@ def _sweep_block(method, kind, s, v1, v2, fv, fg, x0, xstar, use_grad, scale, th
                 hit = (steps[j] < 0) & (not dead[j]) & (D2[j] <= thr2)
                 steps[j] = n if hit else steps[j]
             break
-        if d == 2:
+        if nd_path is None:
             n_dead = _sweep_step_2d(method, fused, v1, X, V, G, xstar, use_grad, scale, lr, mom,
                                     thr2, k, steps, dead)
         else:
@@ -1321,13 +1333,74 @@ def _sweep_block(method, kind, s, v1, v2, fv, fg, x0, xstar, use_grad, scale, th
                     V[i, j] = 0.0 if abs(V[i, j]) < FLUSH_BELOW else V[i, j]
 
 
-@njit(cache=CACHE, parallel=True, error_model="numpy")
+#: Pieces per thread that :func:`_in_threads` cuts a call's blocks into: blocks
+#: whose points all diverge stop early, so smaller pieces, taken in turn by
+#: whichever thread is free, even out the threads' loads.
+PIECES_PER_THREAD = 4
+_POOL = {"pid": None, "pool": None}
+
+
+def _pool():
+    """The process's worker threads (created at first use, and again in a forked child)."""
+    import concurrent.futures
+
+    import numba
+
+    if _POOL["pid"] != os.getpid():
+        _POOL["pool"] = concurrent.futures.ThreadPoolExecutor(
+            max_workers=max(1, numba.config.NUMBA_NUM_THREADS - 1), thread_name_prefix="heavyball-sweep")
+        _POOL["pid"] = os.getpid()
+    return _POOL["pool"]
+
+
+def _in_threads(run, n_blocks):
+    """``run(b0, b1)`` over pieces covering ``range(n_blocks)``, on ``numba.get_num_threads()`` threads.
+
+    The calling thread and ``threads - 1`` pool threads take the pieces in
+    turn. The first exception raised by a piece is raised here once the
+    threads are done; an exception (or a ``KeyboardInterrupt``) stops them
+    from taking further pieces.
+    """
+    import threading
+
+    import numba
+
+    threads = min(numba.get_num_threads(), n_blocks)
+    if threads <= 1:
+        run(0, n_blocks)
+        return
+    n_pieces = min(n_blocks, PIECES_PER_THREAD * threads)
+    cuts = [n_blocks * i // n_pieces for i in range(n_pieces + 1)]
+    pieces = iter(range(n_pieces))
+    lock = threading.Lock()
+    stop = []
+
+    def work():
+        while not stop:
+            with lock:
+                i = next(pieces, None)
+            if i is None:
+                return
+            run(cuts[i], cuts[i + 1])
+
+    futures = [_pool().submit(work) for _ in range(threads - 1)]
+    try:
+        work()
+        for f in futures:
+            f.result()
+    finally:
+        stop.append(True)
+
+
 def sweep_kernel(method, kind, s, v1, v2, fv, fg, x0, xstar, use_grad, scale, thr2, lrs, moms, p0, p1, k0, k1, n,
                  X, V, steps, dead):
     """Steps ``k0 <= k < k1`` of PyTorch SGD for grid points ``p0 <= p < p1``, blocks of ``LANES`` in parallel.
 
     Grid point ``p`` has ``momentum = moms[p // len(lrs)]`` and ``lr = lrs[p % len(lrs)]``.
-    The blocks are independent (``prange``); inside a block the lanes are the
+    The blocks are independent: they are shared out over ``numba.get_num_threads()``
+    threads (:func:`_in_threads`), each running the compiled loop
+    :func:`_sweep_blocks` on a run of whole blocks without holding the GIL.
+    Inside a block the lanes are the
     innermost loop, so the compiler vectorises the update across grid points.
     The state is the caller's (a call with ``k0 = 0`` starts every point at
     ``x0`` at rest): calls for consecutive step ranges covering
@@ -1428,11 +1501,34 @@ def sweep_kernel(method, kind, s, v1, v2, fv, fg, x0, xstar, use_grad, scale, th
     >>> steps[0, :2].tolist(), dead[0, :2].tolist()
     ([4, 2], [False, False])
     """
+    nd_path = None if X.shape[1] == 2 else True  # the 2-D or the n-D step, each compiled alone
+
+    def run(b0, b1):  # blocks b0 <= b < b1 (their grid points start at p0 + b0 LANES)
+        _sweep_blocks(method, kind, s, v1, v2, fv, fg, x0, xstar, use_grad, scale, thr2, lrs, moms,
+                      p0 + b0 * LANES, min(p1, p0 + b1 * LANES), k0, k1, n, X[b0:b1], V[b0:b1], steps[b0:b1],
+                      dead[b0:b1], nd_path)
+
+    _in_threads(run, X.shape[0])
+
+
+@njit(cache=CACHE, nogil=True, error_model="numpy")
+def _sweep_blocks(method, kind, s, v1, v2, fv, fg, x0, xstar, use_grad, scale, thr2, lrs, moms, p0, p1, k0, k1, n,
+                  X, V, steps, dead, nd_path):
+    """:func:`sweep_kernel` on the blocks of ``p0 <= p < p1``, one after the other, without the GIL.
+
+    ``nd_path`` None (for ``d = 2``) compiles the two-dimensional step alone
+    and True (any other ``d``) the n-D step alone: one kernel with both took
+    1.4 s more to compile cold than the 2-D one alone (measured).
+    Serial on purpose: the threads are Python's (:func:`_in_threads`). A
+    ``prange`` loop here took 4 s more to compile cold (Numba re-optimises
+    the whole linked block kernel inside its parallel region) and ran no
+    faster (measured, docs/performance.md).
+    """
     n_pts = p1 - p0
     n_lr = lrs.shape[0]
     d = X.shape[1]
     n_blocks = (n_pts + LANES - 1) // LANES
-    for blk in prange(n_blocks):
+    for blk in range(n_blocks):
         q0 = blk * LANES
         nl = min(LANES, n_pts - q0)
         lr = np.empty(LANES)
@@ -1457,7 +1553,7 @@ def sweep_kernel(method, kind, s, v1, v2, fv, fg, x0, xstar, use_grad, scale, th
                     Xb[i, j] = X[blk, i, j]
                     Vb[i, j] = V[blk, i, j]
         _sweep_block(method, kind, s, v1, v2, fv, fg, x0, xstar, use_grad, scale, thr2, lr, mom, k0, k1, n,
-                     Xb, Vb, G, W, D2, bad, st, dd)
+                     Xb, Vb, G, W, D2, bad, st, dd, nd_path)
         for j in range(LANES):
             steps[blk, j] = st[j]
             dead[blk, j] = dd[j]

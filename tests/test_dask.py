@@ -90,7 +90,7 @@ def test_labelled_grid_and_a_python_problem_run_on_the_cluster(client):
     def cache_stats():  # runs on each worker (pickled by value)
         from heavyball import kernels
 
-        stats = kernels.sweep_kernel.stats
+        stats = kernels._sweep_blocks.stats
         return sum(stats.cache_hits.values()), sum(stats.cache_misses.values())
 
     stats = client.run(cache_stats)

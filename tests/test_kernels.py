@@ -367,7 +367,7 @@ _CACHE_PROBE = textwrap.dedent("""
     hb.optimize(q, hb.SGD(0.01, 0.9), [1.0, 1.0], n_steps=5)
     hb.sweep(q, [0.01, 0.02], [0.0, 0.5], x0=[1.0, 1.0], n_steps=5)
     stats = {}
-    for name in ("integrate_kernel", "optimize_kernel", "sweep_kernel"):  # (their callees are linked in)
+    for name in ("integrate_kernel", "optimize_kernel", "_sweep_blocks"):  # (their callees are linked in)
         s = getattr(kernels, name).stats
         stats[name] = [sum(s.cache_hits.values()), sum(s.cache_misses.values())]
     print(json.dumps(stats))

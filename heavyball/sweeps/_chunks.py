@@ -114,7 +114,7 @@ def _block_rerun(cell, method, lr, mom, n):
         lr_b[:m], mom_b[:m] = lr[b0:b0 + m], mom[b0:b0 + m]
         kernels._sweep_block(kernels.SWEEP_METHODS[method], cp.kind, cp.scalars, cp.vec1, cp.vec2, None, None,
                              cell.x0, cell.xstar, cell.use_grad, cell.scale, cell.thr2, lr_b, mom_b, 0, n + 1, n,
-                             *work)
+                             *work, None if d == 2 else True)  # (the 2-D or the n-D step, as in the kernel)
         xf[b0:b0 + m] = work[0][:, :m].T
     return xf
 
