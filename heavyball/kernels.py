@@ -7,8 +7,9 @@ defines its semantics (``integrators._run``, ``optimizers._run`` and the
 ``"numpy"`` backend of :func:`~heavyball.sweep`); ``tests/test_kernels.py``
 and ``tests/test_sweep.py`` check that they agree.
 
-All kernels are module-level ``@njit(cache=True)`` functions without closures:
-the problem enters as a kind code, three float64 arrays and two function slots
+All kernels are module-level ``@njit(cache=True)`` functions without closures
+(``sweep_kernel`` is a Python function that runs the compiled ``_sweep_blocks``
+on several threads): the problem enters as a kind code, three float64 arrays and two function slots
 (:class:`~heavyball._compiled.CompiledProblem`, passed as
 ``heavyball._compiled.problem_args(cp)``: the slots are None for a built-in and
 the user's compiled ``value``/``grad`` for a user problem) and the scheme or
@@ -1520,8 +1521,8 @@ def _sweep_blocks(method, kind, s, v1, v2, fv, fg, x0, xstar, use_grad, scale, t
     and True (any other ``d``) the n-D step alone: one kernel with both took
     1.4 s more to compile cold than the 2-D one alone (measured).
     Serial on purpose: the threads are Python's (:func:`_in_threads`). A
-    ``prange`` loop here took 4 s more to compile cold (Numba re-optimises
-    the whole linked block kernel inside its parallel region) and ran no
+    ``prange`` loop here took 3.3 s more to compile cold (Numba optimises
+    the linked block kernel again inside its parallel region) and ran no
     faster (measured, docs/performance.md).
     """
     n_pts = p1 - p0

@@ -387,3 +387,37 @@ def test_a_second_process_loads_the_kernels_from_the_disk_cache():
     second = json.loads(runs[1].stdout.strip().splitlines()[-1])
     for name, (hits, misses) in second.items():
         assert misses == 0 and hits >= 1, (name, hits, misses)
+
+
+def test_the_sweep_threads_cover_every_block_once_and_raise_the_first_error():
+    import numba
+
+    from heavyball import kernels
+
+    seen = []
+    kernels._in_threads(lambda b0, b1: seen.extend(range(b0, b1)), 37)
+    assert sorted(seen) == list(range(37))  # (each block once, whatever the thread count)
+
+    def failing(b0, b1):
+        if b0 > 0:
+            raise ZeroDivisionError(f"piece from {b0}")
+
+    if numba.get_num_threads() > 1:
+        with pytest.raises(ZeroDivisionError, match="piece from"):
+            kernels._in_threads(failing, 8)
+
+
+def test_sweep_results_do_not_depend_on_the_number_of_threads():
+    import numba
+
+    run = lambda: hb.sweep(hb.Rosenbrock(), np.geomspace(1e-4, 3e-3, 40), np.linspace(0.0, 0.95, 9),  # noqa: E731
+                           x0=[-1.0, 1.0], n_steps=300, progress=False)
+    threads = numba.get_num_threads()
+    many = run()
+    numba.set_num_threads(1)
+    try:
+        one = run()
+    finally:
+        numba.set_num_threads(threads)
+    for name in ("steps_to_tol", "diverged", "final_loss", "rate"):
+        assert np.array_equal(getattr(one, name), getattr(many, name), equal_nan=True), name
