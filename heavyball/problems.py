@@ -44,6 +44,7 @@ __all__ = [
     "TorchProblem",
     "get",
     "names",
+    "factory",
 ]
 
 
@@ -1002,6 +1003,44 @@ def names():
     ['double_well', 'drifting_quadratic', 'least_squares', 'lessard']
     """
     return sorted(_REGISTRY)
+
+
+def factory(name):
+    """The callable that :func:`get` calls to build problem ``name``.
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`names`.
+
+    Returns
+    -------
+    callable
+        The registered factory: a :class:`Problem` class, or for
+        ``"quadratic"`` a function of ``kappa``, ``dim``, ``mu``,
+        ``eigenvalues``, ``H``, ``b`` and ``c``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name (the message lists the choices).
+
+    Notes
+    -----
+    ``get(name, **params)`` is ``factory(name)(**params)``, with a
+    ``ValueError`` for parameters the factory refuses. Its signature lists
+    the parameters a problem takes (the explorer builds its controls from
+    it).
+
+    Examples
+    --------
+    >>> import inspect
+    >>> import heavyball as hb
+    >>> list(inspect.signature(hb.problems.factory("rosenbrock")).parameters)
+    ['a', 'b']
+    """
+    _v.choice("name", name, names())
+    return _REGISTRY[name]
 
 
 def register(name, factory):

@@ -150,6 +150,12 @@ def test_registry():
         problems.get("banana")
     with pytest.raises(ValueError, match="bad parameters"):
         problems.get("saddle", depth=3)
+    for name in problems.names():  # get(name) is factory(name)() with the defaults
+        built, again = problems.get(name), problems.factory(name)()
+        assert type(built) is type(again) and repr(built) == repr(again), name
+    assert problems.factory("rosenbrock") is hb.Rosenbrock
+    with pytest.raises(ValueError, match="'rosenbrock'"):
+        problems.factory("banana")
 
 
 def test_custom_problem_broadcasts_by_looping():

@@ -44,11 +44,10 @@ class QueryError(ValueError):
 
 def problem_parameters(name):
     """``{parameter: default}`` of the scalar numeric parameters of problem ``name`` (the controls)."""
-    factory = _problems._REGISTRY[name] if name in _problems.names() else None
-    if factory is None:
+    if name not in _problems.names():
         raise QueryError("problem", f"unknown problem {name!r}; one of {', '.join(_problems.names())}")
     out = {}
-    for p in inspect.signature(factory).parameters.values():
+    for p in inspect.signature(_problems.factory(name)).parameters.values():
         default = 100.0 if (name, p.name) == ("quadratic", "kappa") else p.default
         if p.name in HIDDEN_PARAMS or (name, p.name) == ("quadratic", "c") or isinstance(default, bool) or not isinstance(default, (int, float)):
             continue
