@@ -406,12 +406,8 @@ def physical_run(run, optimizer, *, mass=1.0, method=None, problem=None):
     if params.mass == 0.0:
         raise ValueError("`mass` must be > 0: gradient flow has no velocity")
     h = params.step
-    if isinstance(optimizer, KerasSGD):
-        v = run.v / h
-        beta = optimizer.momentum
-    else:
-        v = run.v * (-optimizer.lr / h)
-        beta = optimizer.beta if isinstance(optimizer, EMAMomentum) else optimizer.momentum
+    v = optimizer._velocity(run.v, h)  # each optimiser says what its recorded state means
+    beta = optimizer._heavy_ball()[1]
     if params.v0_scale != 0.0 and len(v) and run.t[0] == 0.0:  # dampening: no buffer before step 1
         if problem is None:
             raise ValueError("`problem` is needed for SGD with dampening: the start velocity is "

@@ -214,6 +214,10 @@ class GD:
         """
         return self.lr, 0.0, False, 0.0
 
+    def _velocity(self, state, h):
+        """The particle's velocity ``v_k`` for recorded states ``state`` (none for GD: ``x' = x - lr g``)."""
+        return state * (-self.lr / h)
+
 
 @dataclass(frozen=True)
 class SGD:
@@ -418,6 +422,10 @@ class SGD:
         d = self.dampening
         return self.lr * (1.0 - d), self.momentum, self.nesterov, self.lr * d
 
+    def _velocity(self, state, h):
+        """The particle's velocity ``v_k`` for recorded buffers: ``x' = x - lr b'``, so ``v = -lr b / h``."""
+        return state * (-self.lr / h)
+
 
 @dataclass(frozen=True)
 class KerasSGD:
@@ -606,6 +614,10 @@ class KerasSGD:
         """
         return self.learning_rate, self.momentum, self.nesterov, 0.0
 
+    def _velocity(self, state, h):
+        """The particle's velocity ``v_k`` for recorded Keras velocities: ``x' = x + u'``, so ``v = u / h``."""
+        return state / h
+
 
 @dataclass(frozen=True)
 class EMAMomentum:
@@ -753,6 +765,10 @@ class EMAMomentum:
         :func:`heavyball.diagnostics.effective_learning_rate`.
         """
         return self.lr * (1.0 - self.beta), self.beta, False, 0.0
+
+    def _velocity(self, state, h):
+        """The particle's velocity ``v_k`` for recorded averages: ``x' = x - lr b'``, so ``v = -lr b / h``."""
+        return state * (-self.lr / h)
 
 
 @dataclass(frozen=True)
