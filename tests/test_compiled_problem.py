@@ -258,6 +258,15 @@ def test_an_exception_inside_a_kernel_is_raised():
             run()
 
 
+def test_an_exception_inside_the_specialised_sweep_is_raised(monkeypatch):
+    # the specialised kernel calls the user's function directly, on the sweep's threads: the
+    # exception comes back through the thread that ran it and becomes the same ValueError
+    monkeypatch.setattr(_compiled, "SPECIALISE_SWEEP_WORK", 0)
+    problem = hb.CustomProblem(2, square, raises_far_out)
+    with pytest.raises(ValueError, match="raised inside a heavyball kernel: ZeroDivisionError: left the box"):
+        hb.sweep(problem, np.linspace(0.1, 1.5, 40), [0.0, 0.5], x0=[1.0, 1.0], n_steps=50)
+
+
 def test_an_unknown_kind_raises_instead_of_diverging():
     class Stranger(hb.problems.Problem):
         name, dim = "stranger", 2
