@@ -350,6 +350,7 @@ def kernels_for(cp, x0, sweep_work=0):
     if key in _SPECIALISED or sweep_work >= SPECIALISE_SWEEP_WORK:
         sweep = _Guarded(specialised(*key).sweep_kernel)
     return pytypes.SimpleNamespace(integrate_kernel=_Guarded(kernels.integrate_kernel),
+                                   _integrate_2d=_Guarded(kernels._integrate_2d),
                                    optimize_kernel=_Guarded(kernels.optimize_kernel), sweep_kernel=sweep)
 
 
@@ -485,7 +486,7 @@ def _stubs(dim):
     else:
         @numba.njit(**hot)
         def _integrate_2d(scheme, kind, s, v1, v2, fv, fg, x, v, h, m, gammas, t0, n, tol, every, ts, xs, vs, ls):
-            return -1, 0, 0
+            return -1, 0, 0, False
 
         @numba.njit(**opts)
         def _sweep_step_2d(method, fused, lam, X, V, G, xstar, use_grad, scale, lr, mom, thr2, k, steps, dead):
@@ -526,7 +527,7 @@ def _copy_kernels(formulas):
 def _formulas(value, grad, dim):
     """``value_point``, ``grad_point`` and ``grad_block`` of the kernels, calling the user's point functions.
 
-    (``grad_2d`` and ``value_2d`` derive from the point functions in the kernels; ``grad_block`` is
+    (``grad_value_2d`` derives from the point functions in the kernels; ``grad_block`` is
     replaced by one generic loop, with stack buffers of the problem's own size.)
     """
     import numba

@@ -87,7 +87,7 @@ def integrate_compiled(system, method, x, v, h, n, t0, gammas, tol, every):
     vs = _empty(size, d) if v is not None else _empty(0, d)
     if v is None:
         v = _empty(0)
-    g = None if d == 2 else _empty(0) if fused else _empty(d)  # None: compile the 2-D path alone
+    g = _empty(0) if fused else _empty(d)
     y = _empty(d) if (method == "nesterov" and not fused and d != 2) else _empty(0)
     gam = np.ascontiguousarray(np.atleast_1d(np.asarray(gammas, dtype=np.float64)))
     if gam.size == 0:  # n = 0 with a friction function: the kernel reads gam[0] but takes no step
@@ -99,9 +99,16 @@ def integrate_compiled(system, method, x, v, h, n, t0, gammas, tol, every):
         gk = gam[k0:k0 + steps] if gam.shape[0] > 1 else gam
         if gk.shape[0] == 0:
             gk = gam[:1]
+        tl = -1.0 if tol is None else tol
+        if d == 2:  # the 2-D loop itself: integrate_kernel's compile would link and optimise it once more
+            status, count, k, finite = kern._integrate_2d(kernels.SCHEMES[method], *prob, x, v, h, system.mass,
+                                                          gk, t0, steps, tl, rec_every, *out)
+            checked[0] &= finite  # (all losses finite: build_trajectory need not scan them)
+            return status, count, k
         return kern.integrate_kernel(kernels.SCHEMES[method], *prob, x, v, g, y, h, system.mass, gk, t0, steps,
-                                     -1.0 if tol is None else tol, rec_every, *out)
+                                     tl, rec_every, *out)
 
+    checked = [d == 2]  # whether every loss the kernel wrote is known to be finite
     run = _IntegrateSlices(call, n, every, slice_steps(cp), (ts, xs, vs, ls))
     status, count, k = run.run(x, v)
     step_of = lambda j: k if j == count - 1 else j * every  # noqa: E731 (record j -> step)
@@ -111,7 +118,8 @@ def integrate_compiled(system, method, x, v, h, n, t0, gammas, tol, every):
         ts[run.exact:count] = t0 + h * steps
     stop = k + 1 if status == -1 else k
     return build_trajectory(step_of, ts, xs, vs if system.mass > 0 else None, ls, count,
-                            method=method, step=h, status=status, stop_step=stop, nfev=stop)
+                            method=method, step=h, status=status, stop_step=stop, nfev=stop,
+                            losses_finite=checked[0])
 
 
 class _IntegrateSlices:
@@ -251,14 +259,16 @@ def _trim(a, count):
     return part.copy() if count < len(a) // 2 else part
 
 
-def build_trajectory(step_of, ts, xs, vs, ls, count, *, method, step, status, stop_step, nfev):
+def build_trajectory(step_of, ts, xs, vs, ls, count, *, method, step, status, stop_step, nfev,
+                     losses_finite=False):
     """A :class:`Trajectory` from kernel records, with the checks of ``_recording.finish``.
 
     ``step_of(j)`` is the step index of record ``j``. A recorded state whose
     loss is not finite ends the trajectory there (status -1), exactly as in
-    the NumPy loops.
+    the NumPy loops. ``losses_finite``: the kernel found every recorded loss
+    finite as it wrote them (the 2-D integrator), so they are not scanned again.
     """
-    j = first_non_finite(ls[:count])
+    j = None if losses_finite else first_non_finite(ls[:count])
     if j is not None:
         count = max(j, 1)  # a start with a non-finite loss stays as the one record
     status, stop_step, message = outcome(status, stop_step, None if j is None else int(step_of(j)))

@@ -134,9 +134,9 @@ DISTANCE_FLOOR = 1e-150
 #
 # One home per formula: ``value_point`` and ``grad_point`` (one point ``x`` of
 # shape (dim,)) hold every built-in formula, and the other layouts derive from
-# them. ``grad_2d`` (a 2-D point held in two floats, the state of a 2-D trajectory
-# in registers) calls ``grad_point`` on stack arrays; the loss of a 2-D record is
-# ``value_point`` of the recorded row. Not yet derived: ``grad_block`` (a block
+# them. ``grad_value_2d`` (a 2-D point held in two floats, the state of a 2-D
+# trajectory in registers) calls ``grad_point`` and ``value_point`` on stack arrays
+# (each step evaluates the loss of the state it starts from). Not yet derived: ``grad_block`` (a block
 # ``X`` of shape (dim, LANES), one sweep grid point per column; its docstring says
 # what deriving it cost when measured). The fused updates of the
 # diagonal quadratic (integrate, sweep) write its gradient into the update pass:
@@ -234,8 +234,8 @@ HOT = {"cache": CACHE, "error_model": "numpy", "_nrt": False}
 #: arguments costs ~10 ns (each array is passed as seven scalars), more than a
 #: whole 2-D step. Each call site of an inlined function is a copy of it in the
 #: compiled code (compile time, not run time). The problem formulas
-#: (``value_point``, ``grad_point``, ``grad_2d``, ``grad_block``) have one call
-#: site per loop (see ``_steps_2d``). A few helpers have more, on purpose:
+#: (``value_point``, ``grad_point``, ``grad_value_2d``, ``grad_block``) have one call
+#: site per loop (see ``_integrate_2d``). A few helpers have more, on purpose:
 #: ``_sweep_step`` and ``_sweep_step_2d`` call ``_sweep_cell`` and ``_column_2d``
 #: once per method (three loops, each specialised on its method),
 #: ``_column_2d`` calls ``_sgd`` once per coordinate, and the integrator loops
@@ -480,28 +480,45 @@ def grad_block(kind, s, v1, v2, fv, fg, X, G, W):
 
 
 @njit(**INLINE)
-def grad_2d(kind, s, v1, v2, fv, fg, x0, x1):
-    """``grad L`` at ``(x0, x1)`` as two floats: :func:`grad_point` on a point held in registers.
+def grad_value_2d(kind, s, v1, v2, fv, fg, y0, y1, x0, x1, want):
+    """``(dL/dx0, dL/dx1)`` at ``(y0, y1)`` and ``L`` at ``(x0, x1)``: :func:`grad_point`, then :func:`value_point`.
 
-    The point and the gradient are stack arrays; once the formula is
-    inlined, LLVM keeps them in registers, so a 2-D trajectory never
-    touches memory for its state. (A user's function is called with
-    buffers of its own: buffers passed to a call that LLVM cannot see into
+    The points and the gradient are stack arrays; once the formulas are
+    inlined, LLVM keeps them in registers, so a 2-D trajectory never touches
+    memory for its state. For a built-in the loss is always computed: the
+    two dispatches on ``kind`` then sit side by side and the compiler merges
+    them, so the loss costs a few arithmetic operations (a loss computed
+    only on request, or in a dispatch of its own, kept the state in memory:
+    measured, docs/performance.md). A user's ``value`` is called only when
+    ``want`` (``L`` is nan otherwise). (A user's functions are called with
+    buffers of their own: buffers passed to a call that LLVM cannot see into
     stay in memory, and with them every path that shares them.)
     """
     if kind == USER_FUNCTIONS:  # its buffers escape into the call: kept apart from the others
         ub = stack_array(2)
         ug = stack_array(2)
-        ub[0] = x0
-        ub[1] = x1
+        ub[0] = y0
+        ub[1] = y1
         call_grad(fg, ub, ug)
-        return ug[0], ug[1]
-    xb = stack_array(2)
+        return ug[0], ug[1], _user_value_2d(fv, x0, x1) if want else math.nan
+    yb = stack_array(2)
     gb = stack_array(2)
+    xb = stack_array(2)
+    yb[0] = y0
+    yb[1] = y1
     xb[0] = x0
     xb[1] = x1
-    grad_point(kind, s, v1, v2, fv, fg, xb, gb)
-    return gb[0], gb[1]
+    grad_point(kind, s, v1, v2, fv, fg, yb, gb)
+    return gb[0], gb[1], value_point(kind, s, v1, v2, fv, fg, xb)
+
+
+@njit(**INLINE)
+def _user_value_2d(fv, x0, x1):
+    """A user's ``value`` at ``(x0, x1)`` (nan for a built-in: no call is compiled)."""
+    ub = stack_array(2)
+    ub[0] = x0
+    ub[1] = x1
+    return call_value(fv, ub)
 
 
 # --------------------------------------------------------------------------
@@ -536,11 +553,8 @@ def _coefficients(scheme, h, m, gamma):
 
 
 @njit(**INLINE)
-def _step_2d(scheme, kind, s, v1, v2, fv, fg, x0, x1, u0, u1, a, c, e, div, r, h, has_v, look_ahead):
-    """One step from ``(x0, x1, u0, u1)`` with the state in registers: ``(xn0, xn1, un0, un1, g0, g1)``."""
-    y0 = x0 + e * u0 if look_ahead else x0  # one call site: one inlined copy of the formulas
-    y1 = x1 + e * u1 if look_ahead else x1
-    g0, g1 = grad_2d(kind, s, v1, v2, fv, fg, y0, y1)
+def _step_2d(scheme, x0, x1, u0, u1, g0, g1, a, c, e, div, r, h, has_v):
+    """One step from ``(x0, x1, u0, u1)`` in registers, given the gradient: ``(xn0, xn1, un0, un1)``."""
     if not has_v:
         xn0 = x0 - r * g0
         xn1 = x1 - r * g1
@@ -559,7 +573,7 @@ def _step_2d(scheme, kind, s, v1, v2, fv, fg, x0, x1, u0, u1, a, c, e, div, r, h
             un1 = a * u1 - c * g1
         xn0 = x0 + h * un0
         xn1 = x1 + h * un1
-    return xn0, xn1, un0, un1, g0, g1
+    return xn0, xn1, un0, un1
 
 
 @njit(**INLINE)
@@ -577,16 +591,18 @@ def _record_2d(count, k, x0, x1, u0, u1, has_v, t0, h, ts, xs, vs):
 def _integrate_2d(scheme, kind, s, v1, v2, fv, fg, x, v, h, m, gammas, t0, n, tol, every, ts, xs, vs, ls):
     """:func:`integrate_kernel` for ``d = 2``, with the state in registers.
 
-    The loop body is a step, its divergence test and, when due, a record of
-    the new state (a few stores); a diverging step leaves the loop with the
-    state before it still in registers, so it is recorded after the loop
-    (unless it is already on the recording grid). The losses of the
-    recorded states are computed afterwards, in a pass of their own: with
-    ``value_point`` (and its calls to ``exp``/``pow``) inside the step loop
-    the compiler kept the state in memory (measured: 2.5x slower). One
-    branch per step for the record and none for the end of the run keeps
-    the loop 1.2x faster than a loop that decides both at its top
-    (measured, docs/performance.md).
+    Each pass of the loop evaluates the problem at state ``k``: the gradient
+    at the step's point (``x_k``, or ``x_k + e v_k`` for the look-ahead
+    scheme) and the loss at ``x_k`` (:func:`grad_value_2d`, one call site:
+    one inlined copy of the formulas). That loss is written when state ``k``
+    was recorded; then the run stops (at ``k = n``, or after the step that
+    reached ``tol``), or takes the step, tests it for divergence and records
+    the new state when it is due (a few stores). A diverging step leaves the
+    loop with the state before it, and its loss, still in registers. So the
+    last state costs one more evaluation and no loss is computed twice.
+    Measured against a hand-written loop on Rosenbrock (docs/performance.md):
+    1.2x; the losses in a pass after the loop 1.25 - 1.3x; the loop deciding
+    at its top whether to record 1.55x.
     """
     has_v = m != 0.0
     x0, x1 = x[0], x[1]
@@ -596,16 +612,27 @@ def _integrate_2d(scheme, kind, s, v1, v2, fv, fg, x, v, h, m, gammas, t0, n, to
     varying = gammas.shape[0] > 1
     look_ahead = scheme == NESTEROV and has_v
     with_tol = tol >= 0.0
+    user = kind == USER_FUNCTIONS
     _record_2d(0, 0, x0, x1, u0, u1, has_v, t0, h, ts, xs, vs)
     count = 1
+    pending = 0  # the record whose loss the next evaluation gives (-1: none)
+    finite = True  # every loss written so far is finite
     status = 0
     due = every  # the next step on the recording grid
     k = 0
-    while k < n:
-        if varying:
+    while True:
+        if varying and k < n:
             a, c, e, div, r = _coefficients(scheme, h, m, gammas[k])
-        xn0, xn1, un0, un1, g0, g1 = _step_2d(scheme, kind, s, v1, v2, fv, fg, x0, x1, u0, u1, a, c, e, div,
-                                              r, h, has_v, look_ahead)
+        y0 = x0 + e * u0 if look_ahead else x0
+        y1 = x1 + e * u1 if look_ahead else x1
+        g0, g1, val = grad_value_2d(kind, s, v1, v2, fv, fg, y0, y1, x0, x1, pending >= 0)
+        if pending >= 0:
+            ls[pending] = val
+            finite = finite & (abs(val) < math.inf)
+            pending = -1
+        if k == n or status != 0:
+            break
+        xn0, xn1, un0, un1 = _step_2d(scheme, x0, x1, u0, u1, g0, g1, a, c, e, div, r, h, has_v)
         if not ((abs(xn0) <= BOUND) & (abs(xn1) <= BOUND) & (abs(un0) <= BOUND) & (abs(un1) <= BOUND)):
             status = -1  # k stays the index of the diverging step
             break
@@ -616,18 +643,18 @@ def _integrate_2d(scheme, kind, s, v1, v2, fv, fg, x, v, h, m, gammas, t0, n, to
                 status = 1
         x0, x1, u0, u1 = xn0, xn1, un0, un1
         k += 1
-        if k == due or status != 0:
+        if k == due or status != 0 or k == n:
             _record_2d(count, k, x0, x1, u0, u1, has_v, t0, h, ts, xs, vs)
+            pending = count
             count += 1
-            due += every
-            if status != 0:
-                break
-    if status != 1 and k % every != 0:  # the last state (or the one before a divergence), if off the grid
+            if k == due:
+                due += every
+    if status == -1 and k % every != 0:  # the state before the diverging step, off the grid
         _record_2d(count, k, x0, x1, u0, u1, has_v, t0, h, ts, xs, vs)
+        ls[count] = _user_value_2d(fv, x0, x1) if user else val  # (a user's value was not asked for)
+        finite = finite & (abs(ls[count]) < math.inf)
         count += 1
-    for j in range(count):  # the losses of the recorded states
-        ls[j] = value_point(kind, s, v1, v2, fv, fg, xs[j])
-    return status, count, k
+    return status, count, k, finite
 
 
 @njit(**INLINE)
@@ -879,10 +906,12 @@ def integrate_kernel(scheme, kind, s, v1, v2, fv, fg, x, v, g, y, h, m, gammas, 
     gradient of a diagonal quadratic fused into the update pass, and the
     records and loss written in that same pass).
 
-    With ``g`` None (``integrate`` passes it so for ``d = 2``), the kernel is
-    compiled for the 2-D path alone: a program that integrates only 2-D
-    problems never compiles the n-D path (about 5 s of a cold compile).
-    With arrays, both paths are compiled and ``x.shape[0]`` picks one.
+    With ``g`` None the kernel is compiled for the 2-D path alone; with
+    arrays, both paths are compiled and ``x.shape[0]`` picks one.
+    (:func:`~heavyball.integrate` calls :func:`_integrate_2d` itself for
+    ``d = 2``: a program that integrates only 2-D problems compiles neither
+    the n-D path, about 5 s of a cold compile, nor this function, which
+    links the 2-D loop in and optimises it once more, about 2 s.)
 
     Examples
     --------
@@ -902,8 +931,9 @@ def integrate_kernel(scheme, kind, s, v1, v2, fv, fg, x, v, g, y, h, m, gammas, 
     ([1.0, 0.75, 0.3125], [0.0, -0.5, -0.875], [0.0, 0.5, 1.0])
     """
     if g is None or x.shape[0] == 2:  # (``g is None`` is settled when the kernel is compiled)
-        return _integrate_2d(scheme, kind, s, v1, v2, fv, fg, x, v, h, m, gammas, t0, n, tol, every,
-                             ts, xs, vs, ls)
+        status, count, k, _ = _integrate_2d(scheme, kind, s, v1, v2, fv, fg, x, v, h, m, gammas, t0, n, tol,
+                                            every, ts, xs, vs, ls)
+        return status, count, k
     return _integrate_nd(scheme, kind, s, v1, v2, fv, fg, x, v, g, y, h, m, gammas, t0, n, tol, every,
                          ts, xs, vs, ls)
 

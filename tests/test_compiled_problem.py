@@ -109,6 +109,23 @@ def test_integrate_divergence_and_gradient_flow(well):
     assert diverged.status == -1
 
 
+@pytest.mark.parametrize("method", list(hb.integrators.METHODS))
+def test_diverging_2d_runs_off_the_recording_grid_equal_the_builtin_and_numpy(well, method):
+    # the state before a diverging step, off the grid, is recorded after the loop; its loss is the
+    # one evaluated with its gradient (a built-in) or the user's value called there (a user problem)
+    diverged = 0
+    for every in (1, 3, 7):
+        for friction, step in ((0.0, 0.5), (0.1, 0.9), (0.3, 0.05)):
+            kw = dict(method=method, step=step, n_steps=200, record_every=every)
+            fast = hb.integrate(hb.DampedParticle(well, 1.0, friction), [1.5, 1.0], **kw)
+            assert_same(fast, hb.integrate(hb.DampedParticle(BUILTIN_WELL, 1.0, friction), [1.5, 1.0], **kw),
+                        exact=True)
+            assert_same(fast, _numpy_integrate(hb.DampedParticle(BUILTIN_WELL, 1.0, friction), [1.5, 1.0], **kw),
+                        exact=True)
+            diverged += fast.status == -1 and every > 1
+    assert diverged >= 2
+
+
 OPTIONS = [
     (hb.SGD(2e-3, momentum=0.9), {}),
     (hb.SGD(2e-3, momentum=0.8, dampening=0.3, weight_decay=0.05, nesterov=False), dict(restart_every=17)),
