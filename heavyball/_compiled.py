@@ -546,7 +546,7 @@ def _formulas(value, grad, dim):
         grad(x, g)
 
     @numba.njit(**opts)
-    def grad_block(kind, s, v1, v2, fv, fg, X, G, W):
+    def grad_block(kind, s, v1, v2, fv, fg, X, G, W, derived):
         xb = stack_array(D)
         gb = stack_array(D)
         for j in range(X.shape[1]):

@@ -152,8 +152,8 @@ DISTANCE_FLOOR = 1e-150
 #
 # Adding a built-in problem: its class in problems.py (NumPy formulas and
 # ``compiled()``), a kind code above (named in _compiled.KINDS), and one branch in
-# ``value_point`` and in ``grad_point``; a loop in ``grad_block`` only if its sweeps
-# must be as fast as possible (without one it takes the derived loop there).
+# ``value_point`` and in ``grad_point``; a loop in ``grad_block`` if it can be 2-D (the
+# built-in 2-D sweep compiles no derived loop) or its sweeps must be as fast as possible.
 
 #: Number of grid points a sweep block advances together (one SIMD-friendly block).
 LANES = 32
@@ -403,7 +403,7 @@ def grad_point(kind, s, v1, v2, fv, fg, x, g):
 
 
 @njit(**INLINE)
-def grad_block(kind, s, v1, v2, fv, fg, X, G, W):
+def grad_block(kind, s, v1, v2, fv, fg, X, G, W, derived):
     """Write ``grad L`` of every column of ``X`` (shape ``(dim, LANES)``) into ``G``.
 
     The one layout that still restates the built-in formulas (row by row,
@@ -416,7 +416,11 @@ def grad_block(kind, s, v1, v2, fv, fg, X, G, W):
     cold (three more inlined copies of ``grad_point``); measured, see
     docs/performance.md. Kinds without a loop here (Lessard, user
     problems, a new kind) take the derived loop: each column through the
-    rows of ``W`` (shape ``(2, d)``) to :func:`grad_point`.
+    rows of ``W`` (shape ``(2, d)``) to :func:`grad_point`. ``derived`` None
+    (settled when compiled) leaves that loop out: the sweep of a built-in
+    2-D problem passes it, since every 2-D kind has a loop here (Lessard is
+    1-D), which takes about 1.2 s off the kernel's cold compile. A new 2-D
+    kind needs its loop here.
     """
     d, w = X.shape
     if kind == DIAGONAL_QUADRATIC:
@@ -469,7 +473,7 @@ def grad_block(kind, s, v1, v2, fv, fg, X, G, W):
             scale = s[2] * math.exp(-0.5 * acc / s[0])
             for i in range(d):
                 G[i, j] = scale * X[i, j]
-    else:  # derived: Lessard, user functions, and any kind without a loop above
+    elif derived is not None:  # derived: Lessard, user functions, and any kind without a loop above
         xb, gb = W[0], W[1]
         for j in range(w):
             for i in range(d):
@@ -477,6 +481,10 @@ def grad_block(kind, s, v1, v2, fv, fg, X, G, W):
             grad_point(kind, s, v1, v2, fv, fg, xb, gb)
             for i in range(d):
                 G[i, j] = gb[i]
+    else:  # (not compiled in: a kind without a loop above sweeps to nan, and tests/test_sweep.py fails)
+        for i in range(d):
+            for j in range(w):
+                G[i, j] = math.nan
 
 
 @njit(**INLINE)
@@ -1329,7 +1337,10 @@ def _sweep_block(method, kind, s, v1, v2, fv, fg, x0, xstar, use_grad, scale, th
         return
     for k in range(k0, k1):
         if not fused:
-            grad_block(kind, s, v1, v2, fv, fg, X, G, W)
+            if fg is None:  # a built-in: the derived loop only serves Lessard, which is 1-D (settled when compiled)
+                grad_block(kind, s, v1, v2, fv, fg, X, G, W, nd_path)
+            else:
+                grad_block(kind, s, v1, v2, fv, fg, X, G, W, True)
         if k == n:  # only the tolerance test, on the final state
             for j in range(LANES):
                 D2[j] = 0.0
