@@ -393,7 +393,12 @@ def phase_portrait(system, *, coordinate=0, trajectories=(), labels=None, xlim=N
     kw.setdefault("color", flow_color)
     kw.setdefault("linewidth", 0.7)
     kw.setdefault("arrowsize", 0.8)
-    ax.streamplot(X, V, U, A, density=_v.real("density", density, low=0.0, low_open=True), **kw)
+    before = set(ax.patches)
+    stream = ax.streamplot(X, V, U, A, density=_v.real("density", density, low=0.0, low_open=True), **kw)
+    for artist in [stream.lines] + [p for p in ax.patches if p not in before]:
+        artist.set_in_layout(False)  # clipped to the Axes; a layout would split every arrow's path (measured)
+        if hasattr(artist, "shrinkA"):  # each arrow ends on its streamline: no Bezier split per draw
+            artist.shrinkA = artist.shrinkB = 0.0
     ax.plot([], [], color=kw["color"], linewidth=1.0,
             label=f"ODE flow ($m$ = {system.mass:g}, $\\gamma$ = {_gamma_text(system, gamma)})")
     _draw_phase_runs(ax, items, i)
