@@ -488,7 +488,7 @@ def grad_block(kind, s, v1, v2, fv, fg, X, G, W, derived):
 
 
 @njit(**INLINE)
-def grad_value_2d(kind, s, v1, v2, fv, fg, y0, y1, x0, x1, want):
+def grad_value_2d(kind, s, v1, v2, fv, fg, y0, y1, x0, x1, want, need_grad):
     """``(dL/dx0, dL/dx1)`` at ``(y0, y1)`` and ``L`` at ``(x0, x1)``: :func:`grad_point`, then :func:`value_point`.
 
     The points and the gradient are stack arrays; once the formulas are
@@ -498,7 +498,9 @@ def grad_value_2d(kind, s, v1, v2, fv, fg, y0, y1, x0, x1, want):
     them, so the loss costs a few arithmetic operations (a loss computed
     only on request, or in a dispatch of its own, kept the state in memory:
     measured, docs/performance.md). A user's ``value`` is called only when
-    ``want`` (``L`` is nan otherwise). (A user's functions are called with
+    ``want`` (``L`` is nan otherwise), and its ``grad`` only when
+    ``need_grad`` (the gradient is nan otherwise: the final state of a run
+    needs its loss alone). (A user's functions are called with
     buffers of their own: buffers passed to a call that LLVM cannot see into
     stay in memory, and with them every path that shares them.)
     """
@@ -507,7 +509,9 @@ def grad_value_2d(kind, s, v1, v2, fv, fg, y0, y1, x0, x1, want):
         ug = stack_array(2)
         ub[0] = y0
         ub[1] = y1
-        call_grad(fg, ub, ug)
+        ug[0] = ug[1] = math.nan
+        if need_grad:
+            call_grad(fg, ub, ug)
         return ug[0], ug[1], _user_value_2d(fv, x0, x1) if want else math.nan
     yb = stack_array(2)
     gb = stack_array(2)
@@ -633,7 +637,7 @@ def _integrate_2d(scheme, kind, s, v1, v2, fv, fg, x, v, h, m, gammas, t0, n, to
             a, c, e, div, r = _coefficients(scheme, h, m, gammas[k])
         y0 = x0 + e * u0 if look_ahead else x0
         y1 = x1 + e * u1 if look_ahead else x1
-        g0, g1, val = grad_value_2d(kind, s, v1, v2, fv, fg, y0, y1, x0, x1, pending >= 0)
+        g0, g1, val = grad_value_2d(kind, s, v1, v2, fv, fg, y0, y1, x0, x1, pending >= 0, k < n)
         if pending >= 0:
             ls[pending] = val
             finite = finite & (abs(val) < math.inf)

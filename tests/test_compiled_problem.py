@@ -308,3 +308,38 @@ def test_an_unknown_kind_raises_instead_of_diverging():
         hb.sweep(problem, [0.1], [0.5], x0=[1.0, 1.0], n_steps=5)
     with pytest.raises(ValueError, match="kind 99 is unknown"):
         problem.compiled().value([1.0, 1.0])
+
+
+_CALLS = {"value": 0, "grad": 0}
+
+
+def _bump(name):
+    _CALLS[name] += 1
+
+
+@numba.njit
+def _counted_value(x):
+    with numba.objmode():
+        _bump("value")
+    return 0.5 * (x[0] * x[0] + 4.0 * x[1] * x[1])
+
+
+@numba.njit
+def _counted_grad(x, out):
+    with numba.objmode():
+        _bump("grad")
+    out[0] = x[0]
+    out[1] = 4.0 * x[1]
+
+
+@pytest.mark.parametrize("method", ["symplectic_euler", "nesterov"])
+def test_a_2d_user_problem_is_called_once_per_step_and_per_record(method):
+    # the 2-D loop evaluates a state's loss with its gradient: the user's grad once per step (none for
+    # the final state), its value once per recorded state (plus one call of each to validate them)
+    problem = hb.CustomProblem(2, _counted_value, _counted_grad)
+    _CALLS.update(value=0, grad=0)
+    kw = dict(method=method, step=0.1, n_steps=50, record_every=7)
+    fast = hb.integrate(hb.DampedParticle(problem, 1.0, 1.0), [1.0, 1.0], **kw)
+    assert _CALLS == {"value": 1 + len(fast.t), "grad": 1 + 50} and len(fast.t) == 9
+    assert_same(fast, hb.integrate(hb.DampedParticle(hb.Quadratic.diagonal([1.0, 4.0]), 1.0, 1.0), [1.0, 1.0],
+                                   **kw), exact=True)
