@@ -375,10 +375,6 @@ class _Guarded:
         sys.unraisablehook = caught.append
         try:
             result = self.kernel(*args)
-        except SystemError as err:  # an exception left set on a normal return (a parallel region)
-            if err.__cause__ is None:
-                raise
-            exc = err.__cause__
         except Exception as err:  # (not KeyboardInterrupt)
             if type(err).__module__.startswith("numba"):  # compiling failed: not the user's function
                 raise

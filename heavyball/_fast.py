@@ -95,7 +95,10 @@ def integrate_compiled(system, method, x, v, h, n, t0, gammas, tol, every):
     kern = _compiled.kernels_for(cp, x)
     prob = _compiled.problem_args(cp)
 
+    losses_finite = d == 2  # whether every loss the kernel wrote is known to be finite
+
     def call(x, v, k0, steps, rec_every, out):
+        nonlocal losses_finite
         gk = gam[k0:k0 + steps] if gam.shape[0] > 1 else gam
         if gk.shape[0] == 0:
             gk = gam[:1]
@@ -103,12 +106,11 @@ def integrate_compiled(system, method, x, v, h, n, t0, gammas, tol, every):
         if d == 2:  # the 2-D loop itself: integrate_kernel's compile would link and optimise it once more
             status, count, k, finite = kern._integrate_2d(kernels.SCHEMES[method], *prob, x, v, h, system.mass,
                                                           gk, t0, steps, tl, rec_every, *out)
-            checked[0] &= finite  # (all losses finite: build_trajectory need not scan them)
+            losses_finite &= finite  # (all finite: build_trajectory need not scan them)
             return status, count, k
         return kern.integrate_kernel(kernels.SCHEMES[method], *prob, x, v, g, y, h, system.mass, gk, t0, steps,
                                      tl, rec_every, *out)
 
-    checked = [d == 2]  # whether every loss the kernel wrote is known to be finite
     run = _IntegrateSlices(call, n, every, slice_steps(cp), (ts, xs, vs, ls))
     status, count, k = run.run(x, v)
     step_of = lambda j: k if j == count - 1 else j * every  # noqa: E731 (record j -> step)
@@ -119,7 +121,7 @@ def integrate_compiled(system, method, x, v, h, n, t0, gammas, tol, every):
     stop = k + 1 if status == -1 else k
     return build_trajectory(step_of, ts, xs, vs if system.mass > 0 else None, ls, count,
                             method=method, step=h, status=status, stop_step=stop, nfev=stop,
-                            losses_finite=checked[0])
+                            losses_finite=losses_finite)
 
 
 class _IntegrateSlices:

@@ -1427,7 +1427,11 @@ def _in_threads(run, n_blocks):
                 i = next(pieces, None)
             if i is None:
                 return
-            run(cuts[i], cuts[i + 1])
+            try:
+                run(cuts[i], cuts[i + 1])
+            except BaseException:
+                stop.append(True)
+                raise
 
     futures = [_pool().submit(work) for _ in range(threads - 1)]
     try:

@@ -214,10 +214,6 @@ class GD:
         """
         return self.lr, 0.0, False, 0.0
 
-    def _velocity(self, state, h):
-        """The particle's velocity ``v_k`` for recorded states ``state`` (none for GD: ``x' = x - lr g``)."""
-        return state * (-self.lr / h)
-
 
 @dataclass(frozen=True)
 class SGD:

@@ -420,7 +420,7 @@ def _quiet_corner(ax, width=0.45, height=0.4):
 
     Matplotlib's ``loc="best"`` weighs every artist, including each of the
     hundreds of arrows of a streamplot (a Bezier split per arrow, per draw):
-    it made a three-panel phase portrait take 2.0 s to save instead of 0.7 s
+    it made a three-panel phase portrait take 2.0 s to save instead of 1.25 s
     (measured, docs/performance.md). Here only the lines count (trajectories
     and markers, in axes coordinates); ties go in matplotlib's order: upper
     right, upper left, lower left, lower right.
